@@ -1,0 +1,206 @@
+/** Shows a value given to an option in an error message, briefly and without throwing. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`
+  if (typeof value === 'bigint') return `${value}n`
+  if (value === null || typeof value !== 'object') return String(value)
+  try {
+    const json = JSON.stringify(value)
+    return json.length > 80 ? `${json.slice(0, 77)}...` : json
+  } catch {
+    return Object.prototype.toString.call(value)
+  }
+}
+
+/** Stable codes carried by every evergreen error. */
+export type ErrorCode =
+  | 'E_UNDEFINED_RESOURCE'
+  | 'E_DUPLICATE_RESOURCE'
+  | 'E_NOT_READY'
+  | 'E_STALE'
+  | 'E_LOAD_FAILED'
+  | 'E_LOAD_TIMEOUT'
+  | 'E_LOAD_ABORTED'
+  | 'E_SYNC'
+  | 'E_STOPPED'
+  | 'E_LISTENER'
+  | 'E_STORE'
+
+interface EvergreenErrorOptions {
+  resource?: string | undefined
+  cause?: unknown
+}
+
+/** Base class of every error evergreen raises at run time. `code` is stable across versions. */
+export class EvergreenError extends Error {
+  override name = 'EvergreenError'
+  /** A stable, machine-readable code. */
+  readonly code: ErrorCode
+  /** The resource the error is about, when there is one. */
+  readonly resource: string | undefined
+
+  constructor(code: ErrorCode, message: string, options: EvergreenErrorOptions = {}) {
+    super(message, 'cause' in options ? { cause: options.cause } : undefined)
+    this.code = code
+    this.resource = options.resource
+  }
+}
+
+/** `get(name)` or `remove(name)` was called with a name never defined. */
+export class UndefinedResourceError extends EvergreenError {
+  override name = 'UndefinedResourceError'
+  constructor(resource: string) {
+    super('E_UNDEFINED_RESOURCE', `resource "${resource}" is not defined`, { resource })
+  }
+}
+
+/** `define(name)` was called with a name already defined. */
+export class DuplicateResourceError extends EvergreenError {
+  override name = 'DuplicateResourceError'
+  constructor(resource: string) {
+    super('E_DUPLICATE_RESOURCE', `resource "${resource}" is already defined`, { resource })
+  }
+}
+
+/** `get()` was called before the first successful load. `cause` is the last load error, if any. */
+export class ResourceNotReadyError extends EvergreenError {
+  override name = 'ResourceNotReadyError'
+  constructor(resource: string, cause?: unknown) {
+    const why = cause === undefined ? 'its first load has not completed' : 'its loads have failed so far'
+    super('E_NOT_READY', `resource "${resource}" has no value yet: ${why}`, {
+      resource,
+      ...(cause === undefined ? {} : { cause }),
+    })
+  }
+}
+
+/** `get()` was called on a value older than the resource's `maxStale`. `cause` is the last load error. */
+export class ResourceStaleError extends EvergreenError {
+  override name = 'ResourceStaleError'
+  /** Age of the value in ms when the error was raised. */
+  readonly age: number
+  constructor(resource: string, age: number, maxStale: number, cause?: unknown) {
+    super(
+      'E_STALE',
+      `resource "${resource}" is stale: its value is ${age} ms old (maxStale ${maxStale} ms)`,
+      {
+        resource,
+        ...(cause === undefined ? {} : { cause }),
+      },
+    )
+    this.age = age
+  }
+}
+
+/** A load failed. `cause` is what the loader threw or rejected with. */
+export class LoadError extends EvergreenError {
+  override name = 'LoadError'
+  constructor(resource: string, cause: unknown, code: ErrorCode = 'E_LOAD_FAILED', message?: string) {
+    super(code, message ?? `resource "${resource}" failed to load: ${causeMessage(cause)}`, {
+      resource,
+      cause,
+    })
+  }
+}
+
+/** A load did not settle within the resource's `timeout`; its signal was aborted. */
+export class LoadTimeoutError extends LoadError {
+  override name = 'LoadTimeoutError'
+  /** The timeout that elapsed, in ms. */
+  readonly timeout: number
+  constructor(resource: string, timeout: number) {
+    super(resource, undefined, 'E_LOAD_TIMEOUT', `resource "${resource}" did not load within ${timeout} ms`)
+    this.timeout = timeout
+  }
+}
+
+/** A load was aborted by `stop()` or `remove()`. */
+export class LoadAbortedError extends LoadError {
+  override name = 'LoadAbortedError'
+  constructor(resource: string, why: string) {
+    super(resource, undefined, 'E_LOAD_ABORTED', `resource "${resource}" load aborted: ${why}`)
+  }
+}
+
+/** `start({ wait: true })` found failed first loads. `errors` holds one {@link LoadError} per failed resource. */
+export class SyncError extends EvergreenError {
+  override name = 'SyncError'
+  readonly errors: readonly LoadError[]
+  constructor(errors: readonly LoadError[]) {
+    const names = errors.map((e) => `"${e.resource}"`).join(', ')
+    super('E_SYNC', `${errors.length} resource(s) failed their first load: ${names}`, {
+      cause: errors[0],
+    })
+    this.errors = errors
+  }
+}
+
+/** `ready()` can no longer resolve: the resource was removed or the registry stopped first. */
+export class StoppedError extends EvergreenError {
+  override name = 'StoppedError'
+  constructor(resource: string, why: string) {
+    super('E_STOPPED', `resource "${resource}" ${why}`, { resource })
+  }
+}
+
+/** An event listener or subscriber threw; reported to `onError`, never to the refresh loop. */
+export class ListenerError extends EvergreenError {
+  override name = 'ListenerError'
+  constructor(event: string, cause: unknown, resource?: string) {
+    super('E_LISTENER', `a "${event}" listener threw: ${causeMessage(cause)}`, { resource, cause })
+  }
+}
+
+/** A store failed to read, write or decode an entry. The value in memory is unaffected. */
+export class StoreError extends EvergreenError {
+  override name = 'StoreError'
+  constructor(message: string, options: EvergreenErrorOptions = {}) {
+    super('E_STORE', message, options)
+  }
+}
+
+/** An option had the wrong type. Thrown at once by the constructor or `define`. */
+export class OptionTypeError extends TypeError {
+  override name = 'OptionTypeError'
+  readonly code = 'E_INVALID_OPTION'
+  constructor(
+    readonly option: string,
+    expected: string,
+    readonly received: unknown,
+  ) {
+    super(`option "${option}" must be ${expected}; received ${describe(received)}`)
+  }
+}
+
+/** An option was out of its range. Thrown at once by the constructor or `define`. */
+export class OptionRangeError extends RangeError {
+  override name = 'OptionRangeError'
+  readonly code = 'E_INVALID_OPTION'
+  constructor(
+    readonly option: string,
+    expected: string,
+    readonly received: unknown,
+  ) {
+    super(`option "${option}" must be ${expected}; received ${describe(received)}`)
+  }
+}
+
+/** Every run-time error class by its stable code. */
+export const errorCodes = {
+  E_UNDEFINED_RESOURCE: UndefinedResourceError,
+  E_DUPLICATE_RESOURCE: DuplicateResourceError,
+  E_NOT_READY: ResourceNotReadyError,
+  E_STALE: ResourceStaleError,
+  E_LOAD_FAILED: LoadError,
+  E_LOAD_TIMEOUT: LoadTimeoutError,
+  E_LOAD_ABORTED: LoadAbortedError,
+  E_SYNC: SyncError,
+  E_STOPPED: StoppedError,
+  E_LISTENER: ListenerError,
+  E_STORE: StoreError,
+} as const satisfies Record<ErrorCode, abstract new (...args: never[]) => EvergreenError>
+
+function causeMessage(cause: unknown): string {
+  if (cause instanceof Error) return cause.message
+  return describe(cause)
+}

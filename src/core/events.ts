@@ -1,0 +1,105 @@
+import type { EvergreenError, LoadError } from './errors.js'
+
+/** Builds the payload of a `'load'` event: a load succeeded. */
+export function loadEvent(
+  name: string,
+  duration: number,
+  changed: boolean,
+  version: number,
+  attempt: number,
+) {
+  return { name, duration, changed, version, attempt }
+}
+
+/** Builds the payload of an `'error'` event: a load failed and the last good value (if any) was kept. */
+export function errorEvent(
+  name: string,
+  error: LoadError,
+  attempt: number,
+  retryIn: number,
+  hasValue: boolean,
+) {
+  return { name, error, attempt, retryIn, hasValue }
+}
+
+/** Builds the payload of a `'change'` event: the resource has a new value (loaded or restored). */
+export function changeEvent(
+  name: string,
+  value: unknown,
+  previous: unknown,
+  version: number,
+  source: 'load' | 'store',
+) {
+  return { name, value, previous, version, source }
+}
+
+/** Builds the payload of a `'restore'` event: a saved value was served before any load. */
+export function restoreEvent(name: string, version: number, age: number) {
+  return { name, version, age }
+}
+
+/** Every event a registry emits, with its payload. */
+export interface ResourcesEvents {
+  load: ReturnType<typeof loadEvent>
+  error: ReturnType<typeof errorEvent>
+  change: ReturnType<typeof changeEvent>
+  restore: ReturnType<typeof restoreEvent>
+}
+
+export type LoadEvent = ResourcesEvents['load']
+export type ErrorEvent = ResourcesEvents['error']
+export type ChangeEvent = ResourcesEvents['change']
+export type RestoreEvent = ResourcesEvents['restore']
+
+/** Removes the listener it was returned for. Calling it twice is harmless. */
+export type Unsubscribe = () => void
+
+/**
+ * A minimal typed emitter. Listeners run in order of subscription; one that throws is reported
+ * through `onListenerError` and the others still run, so no listener can break the refresh loop.
+ */
+export class Emitter<Events extends object> {
+  readonly #listeners = new Map<keyof Events, Set<(payload: never) => void>>()
+  readonly #onListenerError: (error: unknown, event: string) => void
+
+  constructor(onListenerError: (error: unknown, event: string) => void) {
+    this.#onListenerError = onListenerError
+  }
+
+  on<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): Unsubscribe {
+    if (typeof listener !== 'function')
+      throw new TypeError(`listener for "${String(event)}" must be a function`)
+    let set = this.#listeners.get(event)
+    if (set === undefined) this.#listeners.set(event, (set = new Set()))
+    // Wrapped so the same function can be subscribed twice and unsubscribed independently.
+    const entry = (payload: never) => listener(payload)
+    set.add(entry)
+    return () => {
+      set.delete(entry)
+    }
+  }
+
+  /** Whether anyone listens: lets callers skip building a payload nobody reads. */
+  has(event: keyof Events): boolean {
+    const set = this.#listeners.get(event)
+    return set !== undefined && set.size > 0
+  }
+
+  emit<E extends keyof Events>(event: E, payload: Events[E]): void {
+    const set = this.#listeners.get(event)
+    if (set === undefined) return
+    for (const listener of set) {
+      try {
+        ;(listener as (payload: Events[E]) => void)(payload)
+      } catch (error) {
+        this.#onListenerError(error, String(event))
+      }
+    }
+  }
+
+  clear(): void {
+    this.#listeners.clear()
+  }
+}
+
+export type { EvergreenError }

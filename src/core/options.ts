@@ -1,0 +1,278 @@
+import type { Clock } from '../scheduling/clock.js'
+import { systemClock } from '../scheduling/clock.js'
+import type { Store } from '../stores/store.js'
+import { type Duration, parseDuration } from './duration.js'
+import type { EvergreenError } from './errors.js'
+import { OptionRangeError, OptionTypeError } from './errors.js'
+
+/** How failed loads are retried: exponential backoff, capped at the interval, with the same jitter. */
+export interface RetryOptions {
+  /** Delay before the first retry. Positive. @default '1s' (never more than `max`) */
+  initial?: Duration
+  /** Growth of the delay per consecutive failure. At least 1. @default 2 */
+  factor?: number
+  /** Longest delay between retries; capped at `interval`. Positive. @default the interval */
+  max?: Duration
+}
+
+/** Options that may be set on the registry (as defaults) and overridden per resource in `define`. */
+export interface ResourceOptions<T = unknown> {
+  /**
+   * Time between a load settling and the next load starting (fixed delay, so loads never overlap).
+   * Positive and finite. @default '1m'
+   */
+  interval?: Duration
+  /**
+   * Fraction of each delay added or removed at random, so resources and replicas drift apart
+   * instead of refreshing in lock-step. Between 0 and 1. @default 0.1
+   */
+  jitter?: number
+  /**
+   * A load not settled by then fails with `LoadTimeoutError`, its signal is aborted, its slot freed
+   * and its late result discarded. Positive; `Infinity` disables it. @default '30s'
+   */
+  timeout?: Duration
+  /**
+   * Backoff after failures, or `false` to wait a full `interval` after a failure too.
+   * @default { initial: '1s', factor: 2, max: interval }
+   */
+  retry?: RetryOptions | false
+  /**
+   * Opt-in bound on age: `get()` throws `ResourceStaleError` when the last successful load is older.
+   * Positive; `Infinity` means no bound. @default Infinity (the last good value is served forever)
+   */
+  maxStale?: Duration
+  /**
+   * Decides whether a new value differs from the previous one. When equal, the previous object is
+   * kept (its identity is stable) and no `'change'` is emitted. @default Object.is
+   */
+  equals?: (a: T, b: T) => boolean
+  /** Where last good values are saved and restored from (warm restarts). @default none */
+  store?: Store | undefined
+  /** Whether this resource's values are saved to the store. @default true */
+  persist?: boolean
+  /**
+   * Restored values older than this (by their load time) are ignored. Positive; `Infinity` for no bound.
+   * @default Infinity
+   */
+  maxRestoredAge?: Duration
+}
+
+/** Options of a `Resources` registry. */
+export interface ResourcesOptions extends Omit<ResourceOptions, 'equals'> {
+  /**
+   * Most loads in flight at once across the registry; further loads queue in order. A positive
+   * integer or `Infinity`. @default 64
+   */
+  concurrency?: number
+  /**
+   * Called with every background failure (a failed load, a throwing listener, a store problem)
+   * and the resource it concerns. Never called for errors of an explicit `await refresh()`
+   * other than the load failure itself. @default none (failures are still in events and `status()`)
+   */
+  onError?: (error: EvergreenError, resource: string | undefined) => void
+  /** The clock and timer seam, for tests and simulations. @default the global timers, unref'd */
+  clock?: Clock
+}
+
+/** Resolved, validated per-resource settings, in milliseconds. */
+export interface Settings {
+  readonly interval: number
+  readonly jitter: number
+  readonly timeout: number
+  readonly retry: { readonly initial: number; readonly factor: number; readonly max: number } | undefined
+  readonly maxStale: number
+  readonly equals: (a: unknown, b: unknown) => boolean
+  readonly store: Store | undefined
+  readonly persist: boolean
+  readonly maxRestoredAge: number
+}
+
+/** Resolved registry-wide settings. */
+export interface RegistrySettings {
+  readonly defaults: Settings
+  readonly concurrency: number
+  readonly onError: ((error: EvergreenError, resource: string | undefined) => void) | undefined
+  readonly clock: Clock
+}
+
+/** Every default in one place. */
+export const DEFAULTS = {
+  interval: 60_000,
+  jitter: 0.1,
+  timeout: 30_000,
+  retryInitial: 1_000,
+  retryFactor: 2,
+  maxStale: Number.POSITIVE_INFINITY,
+  concurrency: 64,
+  maxRestoredAge: Number.POSITIVE_INFINITY,
+} as const
+
+const RESOURCE_KEYS = new Set([
+  'interval',
+  'jitter',
+  'timeout',
+  'retry',
+  'maxStale',
+  'equals',
+  'store',
+  'persist',
+  'maxRestoredAge',
+])
+const REGISTRY_KEYS = new Set([...RESOURCE_KEYS, 'concurrency', 'onError', 'clock'])
+REGISTRY_KEYS.delete('equals')
+
+function positiveDuration(value: unknown, option: string, allowInfinity: boolean): number {
+  const ms = parseDuration(value, option)
+  const expected = allowInfinity ? 'a positive duration or Infinity' : 'a positive, finite duration'
+  if (!(ms > 0) || (!allowInfinity && !Number.isFinite(ms)))
+    throw new OptionRangeError(option, expected, value)
+  return ms
+}
+
+function checkKeys(input: object, allowed: Set<string>, label: (key: string) => string): void {
+  for (const key of Object.keys(input)) {
+    if (!allowed.has(key)) throw new OptionTypeError(label(key), 'a known option (it is not one)', key)
+  }
+}
+
+function checkObject(input: unknown, option: string): void {
+  if (input !== undefined && (typeof input !== 'object' || input === null)) {
+    throw new OptionTypeError(option, 'an object', input)
+  }
+}
+
+/**
+ * Validates `input` over `base` and returns complete settings. Errors name the option (prefixed
+ * with the resource, when there is one), what was expected and what was given.
+ */
+export function resolveSettings(base: Settings, raw: unknown, resource?: string): Settings {
+  const label = (key: string) => (resource === undefined ? key : `${key}" of resource "${resource}`)
+  checkObject(raw, resource === undefined ? 'options' : `options" of resource "${resource}`)
+  const input = raw as ResourceOptions<unknown> | undefined
+  if (input === undefined) return base
+  checkKeys(input, resource === undefined ? REGISTRY_KEYS : RESOURCE_KEYS, label)
+
+  const interval =
+    input.interval === undefined ? base.interval : positiveDuration(input.interval, label('interval'), false)
+
+  let jitter = base.jitter
+  if (input.jitter !== undefined) {
+    if (typeof input.jitter !== 'number') throw new OptionTypeError(label('jitter'), 'a number', input.jitter)
+    if (!(input.jitter >= 0 && input.jitter <= 1)) {
+      throw new OptionRangeError(label('jitter'), 'a fraction between 0 and 1', input.jitter)
+    }
+    jitter = input.jitter
+  }
+
+  const timeout =
+    input.timeout === undefined ? base.timeout : positiveDuration(input.timeout, label('timeout'), true)
+  const maxStale =
+    input.maxStale === undefined ? base.maxStale : positiveDuration(input.maxStale, label('maxStale'), true)
+  const maxRestoredAge =
+    input.maxRestoredAge === undefined
+      ? base.maxRestoredAge
+      : positiveDuration(input.maxRestoredAge, label('maxRestoredAge'), true)
+
+  let retry = base.retry
+  if (input.retry === false) retry = undefined
+  else if (input.retry !== undefined || (input.interval !== undefined && base.retry !== undefined)) {
+    // A new interval re-derives the cap; other retry settings are inherited unless given.
+    const given: RetryOptions = input.retry ?? {}
+    checkObject(given, label('retry'))
+    checkKeys(given, new Set(['initial', 'factor', 'max']), (k) => label(`retry.${k}`))
+    const max = Math.min(
+      given.max === undefined ? interval : positiveDuration(given.max, label('retry.max'), false),
+      interval,
+    )
+    const initial = Math.min(
+      given.initial === undefined
+        ? (base.retry?.initial ?? DEFAULTS.retryInitial)
+        : positiveDuration(given.initial, label('retry.initial'), false),
+      max,
+    )
+    let factor = base.retry?.factor ?? DEFAULTS.retryFactor
+    if (given.factor !== undefined) {
+      if (typeof given.factor !== 'number')
+        throw new OptionTypeError(label('retry.factor'), 'a number', given.factor)
+      if (!(given.factor >= 1 && Number.isFinite(given.factor))) {
+        throw new OptionRangeError(label('retry.factor'), 'a finite number of at least 1', given.factor)
+      }
+      factor = given.factor
+    }
+    retry = { initial, factor, max }
+  }
+
+  const equals = input.equals
+  if (equals !== undefined && typeof equals !== 'function') {
+    throw new OptionTypeError(label('equals'), 'a function (a, b) => boolean', equals)
+  }
+  const store = input.store
+  if (store !== undefined && !isStore(store)) {
+    throw new OptionTypeError(label('store'), 'a store with get, set, delete, list and close methods', store)
+  }
+  if (input.persist !== undefined && typeof input.persist !== 'boolean') {
+    throw new OptionTypeError(label('persist'), 'a boolean', input.persist)
+  }
+
+  return {
+    interval,
+    jitter,
+    timeout,
+    retry,
+    maxStale,
+    maxRestoredAge,
+    equals: (equals as Settings['equals'] | undefined) ?? base.equals,
+    store: 'store' in input ? store : base.store,
+    persist: input.persist ?? base.persist,
+  }
+}
+
+function isStore(value: unknown): value is Store {
+  if (typeof value !== 'object' || value === null) return false
+  const s = value as Record<string, unknown>
+  return ['get', 'set', 'delete', 'list', 'close'].every((m) => typeof s[m] === 'function')
+}
+
+const BASE_SETTINGS: Settings = {
+  interval: DEFAULTS.interval,
+  jitter: DEFAULTS.jitter,
+  timeout: DEFAULTS.timeout,
+  retry: { initial: DEFAULTS.retryInitial, factor: DEFAULTS.retryFactor, max: DEFAULTS.interval },
+  maxStale: DEFAULTS.maxStale,
+  equals: Object.is,
+  store: undefined,
+  persist: true,
+  maxRestoredAge: DEFAULTS.maxRestoredAge,
+}
+
+/** Validates the options of a registry. */
+export function resolveRegistrySettings(raw: unknown): RegistrySettings {
+  checkObject(raw, 'options')
+  const input = raw as ResourcesOptions | undefined
+  const defaults = resolveSettings(BASE_SETTINGS, input)
+  let concurrency: number = DEFAULTS.concurrency
+  if (input?.concurrency !== undefined) {
+    const c = input.concurrency
+    if (typeof c !== 'number') throw new OptionTypeError('concurrency', 'a number', c)
+    if (!(c === Number.POSITIVE_INFINITY || (Number.isInteger(c) && c >= 1))) {
+      throw new OptionRangeError('concurrency', 'a positive integer or Infinity', c)
+    }
+    concurrency = c
+  }
+  const onError = input?.onError
+  if (onError !== undefined && typeof onError !== 'function') {
+    throw new OptionTypeError('onError', 'a function (error, resource) => void', onError)
+  }
+  const clock = input?.clock ?? systemClock
+  if (
+    typeof clock !== 'object' ||
+    clock === null ||
+    typeof clock.now !== 'function' ||
+    typeof clock.setTimeout !== 'function' ||
+    typeof clock.clearTimeout !== 'function'
+  ) {
+    throw new OptionTypeError('clock', 'an object with now, setTimeout and clearTimeout', clock)
+  }
+  return { defaults, concurrency, onError, clock }
+}

@@ -1,0 +1,528 @@
+import type { Clock } from '../scheduling/clock.js'
+import type { Limiter, LimiterJob } from '../scheduling/limiter.js'
+import { type Scheduler, Task } from '../scheduling/scheduler.js'
+import type { StoreEntry } from '../stores/store.js'
+import {
+  type EvergreenError,
+  ListenerError,
+  LoadAbortedError,
+  LoadError,
+  LoadTimeoutError,
+  ResourceNotReadyError,
+  ResourceStaleError,
+  StoppedError,
+  StoreError,
+} from './errors.js'
+import {
+  changeEvent,
+  type Emitter,
+  errorEvent,
+  loadEvent,
+  type ResourcesEvents,
+  restoreEvent,
+} from './events.js'
+import type { Settings } from './options.js'
+import {
+  initialState,
+  type ResourceAction,
+  type ResourceState,
+  type ResourceStatus,
+  reduce,
+  statusOf,
+} from './state.js'
+
+/** What a loader receives. */
+export interface LoadContext<T> {
+  /** The resource's name. */
+  readonly name: string
+  /** Aborted when the load times out, or the resource is removed, or the registry stops. */
+  readonly signal: AbortSignal
+  /** The last good value, for conditional fetches; `undefined` before the first. */
+  readonly previous: T | undefined
+  /** 1 for a load after a success (or the first), n for the n-th consecutive attempt after failures. */
+  readonly attempt: number
+}
+
+/** Produces a resource's value. May return it or a promise of it. */
+export type Loader<T> = (context: LoadContext<T>) => T | Promise<T>
+
+/** A snapshot of a resource that never throws. */
+export interface ResourceSnapshot<T> {
+  readonly name: string
+  readonly status: ResourceStatus
+  readonly value: T | undefined
+  readonly hasValue: boolean
+  /** The last load error; `undefined` after a success. */
+  readonly error: LoadError | undefined
+  /** When the current value was loaded (clock ms), or `undefined`. */
+  readonly updatedAt: number | undefined
+  /** Age of the current value in ms, or `undefined`. */
+  readonly age: number | undefined
+  /** `'store'` while the value is one restored at start, `'load'` once a load succeeded. */
+  readonly source: 'load' | 'store' | undefined
+  readonly version: number
+  readonly loads: number
+  readonly failures: number
+  readonly consecutiveFailures: number
+  /** Whether a load is in flight (or queued for a slot). */
+  readonly loading: boolean
+  /** When the next scheduled load is due (clock ms), or `undefined` if none is scheduled. */
+  readonly nextRefreshAt: number | undefined
+}
+
+/** Called when the value changes, with the new value and the previous one (`undefined` the first time). */
+export type Subscriber<T> = (value: T, previous: T | undefined) => void
+
+/** What a resource needs from the registry that owns it. */
+export interface ResourceHost {
+  readonly clock: Clock
+  readonly scheduler: Scheduler
+  readonly limiter: Limiter
+  readonly events: Emitter<ResourcesEvents>
+  readonly started: boolean
+  report(error: EvergreenError, resource: string): void
+}
+
+/** One attempt to load a resource; the loader's context reads from it. */
+class Load<T> implements LimiterJob, LoadContext<T> {
+  running = false
+  settled = false
+  startedAt = 0
+  #controller: AbortController | undefined
+  #abortReason: unknown
+  #aborted = false
+  /** The loader's own promise, chained so it never rejects: lets `stop()` wait for it. */
+  done: Promise<void> | undefined
+  promise: Promise<T> | undefined
+  resolve: ((value: T) => void) | undefined
+  reject: ((error: unknown) => void) | undefined
+
+  constructor(
+    readonly owner: Resource<T>,
+    readonly previous: T | undefined,
+    readonly attempt: number,
+  ) {}
+
+  get name(): string {
+    return this.owner.name
+  }
+
+  get cancelled(): boolean {
+    return this.settled
+  }
+
+  // The controller is made on first use: most loads never look at their signal.
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController()
+      if (this.#aborted) this.#controller.abort(this.#abortReason)
+    }
+    return this.#controller.signal
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted) return
+    this.#aborted = true
+    this.#abortReason = reason
+    this.#controller?.abort(reason)
+  }
+
+  begin(): void {
+    this.owner._begin(this)
+  }
+
+  /** The promise `refresh()` returns, made only when someone asks for it. */
+  join(): Promise<T> {
+    if (this.promise === undefined) {
+      this.promise = new Promise<T>((resolve, reject) => {
+        this.resolve = resolve
+        this.reject = reject
+      })
+    }
+    return this.promise
+  }
+}
+
+/**
+ * A named, always-warm value. Created by `Resources.define`; read with {@link Resource.get}.
+ * Its state changes only through {@link reduce}; everything else here is scheduling around it.
+ */
+export class Resource<T = unknown> {
+  readonly #host: ResourceHost
+  readonly #loader: Loader<T>
+  readonly #settings: Settings
+  #state: ResourceState<T> = initialState
+  #inflight: Load<T> | undefined
+  #subscribers: Set<Subscriber<T>> | undefined
+  #readyWaiters: { resolve: (value: T) => void; reject: (error: unknown) => void }[] | undefined
+  #firstWaiters: (() => void)[] | undefined
+  #firstSettled = false
+  #restoring: Promise<void> | undefined
+  #closed: string | undefined
+  /** The refresh timer while idle, the timeout timer while a load runs: never both. */
+  readonly #task: Task
+
+  /** @internal Use `Resources.define`. */
+  constructor(
+    readonly name: string,
+    loader: Loader<T>,
+    settings: Settings,
+    host: ResourceHost,
+  ) {
+    this.#loader = loader
+    this.#settings = settings
+    this.#host = host
+    this.#task = new Task(() => this.#onTask())
+  }
+
+  /** @internal */
+  get settings(): Settings {
+    return this.#settings
+  }
+
+  /**
+   * The last good value, synchronously. Throws `ResourceNotReadyError` before the first value and,
+   * when `maxStale` is set, `ResourceStaleError` once the value is older than that.
+   */
+  get(): T {
+    const state = this.#state
+    if (state.hasValue && this.#settings.maxStale === Number.POSITIVE_INFINITY) return state.value as T
+    return this.#getSlow(state)
+  }
+
+  #getSlow(state: ResourceState<T>): T {
+    if (!state.hasValue) throw new ResourceNotReadyError(this.name, state.error)
+    const age = this.#host.clock.now() - (state.updatedAt ?? 0)
+    if (age > this.#settings.maxStale)
+      throw new ResourceStaleError(this.name, age, this.#settings.maxStale, state.error)
+    return state.value as T
+  }
+
+  /** A snapshot of the resource that never throws. */
+  peek(): ResourceSnapshot<T> {
+    const state = this.#state
+    const now = this.#host.clock.now()
+    return {
+      name: this.name,
+      status: statusOf(state, now, this.#settings.maxStale),
+      value: state.value,
+      hasValue: state.hasValue,
+      error: state.error,
+      updatedAt: state.updatedAt,
+      age: state.updatedAt === undefined ? undefined : Math.max(0, now - state.updatedAt),
+      source: state.source,
+      version: state.version,
+      loads: state.loads,
+      failures: state.failures,
+      consecutiveFailures: state.consecutiveFailures,
+      loading: this.#inflight !== undefined,
+      nextRefreshAt: this.#inflight === undefined && this.#task.scheduled ? this.#task.at : undefined,
+    }
+  }
+
+  /**
+   * Loads now, or joins the load in flight. Resolves with the new value; rejects with the load's
+   * error (a `LoadError`), and the last good value is kept.
+   */
+  refresh(): Promise<T> {
+    if (this.#closed !== undefined) return Promise.reject(new StoppedError(this.name, this.#closed))
+    return this.#startLoad().join()
+  }
+
+  /** Resolves with the first good value, at once if there is one. Rejects if the resource is removed or stopped first. */
+  ready(): Promise<T> {
+    if (this.#state.hasValue) return Promise.resolve(this.#state.value as T)
+    if (this.#closed !== undefined) return Promise.reject(new StoppedError(this.name, this.#closed))
+    return new Promise<T>((resolve, reject) => {
+      this.#readyWaiters ??= []
+      this.#readyWaiters.push({ resolve, reject })
+    })
+  }
+
+  /** Calls `listener(value, previous)` on every change of value, the first included. */
+  subscribe(listener: Subscriber<T>): () => void {
+    if (typeof listener !== 'function')
+      throw new TypeError(`subscriber of resource "${this.name}" must be a function`)
+    this.#subscribers ??= new Set()
+    const entry: Subscriber<T> = (value, previous) => listener(value, previous)
+    this.#subscribers.add(entry)
+    return () => {
+      this.#subscribers?.delete(entry)
+    }
+  }
+
+  // ---- lifecycle, driven by the registry ------------------------------------------------------
+
+  /**
+   * @internal Begins the first load now, not from a timer: our timers are unref'd, so the loader's
+   * own I/O is what keeps a script alive while it awaits `start({ wait: true })`.
+   */
+  _start(): void {
+    if (this.#closed !== undefined) return
+    this.#startLoad()
+  }
+
+  /** @internal Resolves once the first load has settled (and any restore with it). */
+  _firstSettled(): Promise<void> {
+    if (this.#firstSettled || this.#closed !== undefined) return Promise.resolve()
+    return new Promise((resolve) => {
+      this.#firstWaiters ??= []
+      this.#firstWaiters.push(resolve)
+    })
+  }
+
+  /** @internal The error that leaves the resource without a value, if it has none. */
+  _syncError(): LoadError | undefined {
+    if (this.#state.hasValue) return undefined
+    return this.#state.error ?? new LoadAbortedError(this.name, this.#closed ?? 'no load completed')
+  }
+
+  /** @internal Reads the saved entry from the store, if the resource has one. */
+  _restore(): void {
+    const { store, persist } = this.#settings
+    if (store === undefined || !persist || this.#restoring !== undefined) return
+    let entry: Promise<StoreEntry | undefined>
+    try {
+      entry = store.get(this.name)
+    } catch (error) {
+      entry = Promise.reject(error)
+    }
+    this.#restoring = entry.then(
+      (saved) => {
+        this.#restoring = undefined
+        if (saved !== undefined && this.#closed === undefined) this.#applyRestored(saved)
+      },
+      (error: unknown) => {
+        this.#restoring = undefined
+        this.#host.report(storeError(this.name, 'read', error), this.name)
+      },
+    )
+  }
+
+  /** @internal Stops refreshing: aborts the load in flight and rejects pending `ready()` calls. */
+  _stop(why: string, final: boolean): Promise<void> | undefined {
+    this.#host.scheduler.cancel(this.#task)
+    const load = this.#inflight
+    let done: Promise<void> | undefined
+    if (load !== undefined) {
+      done = load.done
+      const error = new LoadAbortedError(this.name, why)
+      load.abort(error)
+      this.#settle(load)
+      load.reject?.(error)
+    }
+    const waiters = this.#readyWaiters
+    this.#readyWaiters = undefined
+    if (waiters !== undefined) for (const w of waiters) w.reject(new StoppedError(this.name, why))
+    this.#resolveFirst()
+    this.#closed = why
+    if (final) this.#subscribers = undefined
+    return done
+  }
+
+  /** @internal Allows a stopped (not removed) resource to start again. */
+  _reopen(): void {
+    this.#closed = undefined
+  }
+
+  // ---- loading --------------------------------------------------------------------------------
+
+  #onTask(): void {
+    const load = this.#inflight
+    if (load?.running) this.#timedOut(load)
+    else if (load === undefined) this.#startLoad()
+  }
+
+  #startLoad(): Load<T> {
+    const current = this.#inflight
+    if (current !== undefined) return current
+    this.#host.scheduler.cancel(this.#task)
+    const state = this.#state
+    const load = new Load<T>(this, state.value, state.consecutiveFailures + 1)
+    this.#inflight = load
+    // A first load waits for the restore, so it sees the saved value as `previous` and its version.
+    const restoring = this.#restoring
+    if (restoring === undefined) this.#host.limiter.run(load)
+    else
+      restoring.then(() => {
+        if (!load.settled) this.#host.limiter.run(load)
+      })
+    return load
+  }
+
+  /** @internal Called by the limiter when the load has a slot. */
+  _begin(load: Load<T>): void {
+    if (load.settled) {
+      this.#host.limiter.release()
+      return
+    }
+    const host = this.#host
+    load.running = true
+    load.startedAt = host.clock.now()
+    if (this.#settings.timeout !== Number.POSITIVE_INFINITY)
+      host.scheduler.schedule(this.#task, this.#settings.timeout)
+    const loader = this.#loader
+    load.done = new Promise<T>((resolve) => resolve(loader(load))).then(
+      (value) => this.#succeeded(load, value),
+      (error: unknown) => this.#failed(load, error),
+    )
+  }
+
+  #timedOut(load: Load<T>): void {
+    const error = new LoadTimeoutError(this.name, this.#settings.timeout)
+    load.abort(error)
+    this.#failed(load, error)
+  }
+
+  /** Detaches `load`: frees its slot and its timer. Returns false if it had settled already. */
+  #settle(load: Load<T>): boolean {
+    if (load.settled) return false
+    load.settled = true
+    if (this.#inflight === load) this.#inflight = undefined
+    if (load.running) {
+      this.#host.scheduler.cancel(this.#task)
+      this.#host.limiter.release()
+    }
+    return true
+  }
+
+  #succeeded(load: Load<T>, value: T): void {
+    if (!this.#settle(load)) return // timed out, aborted or superseded: a late result is discarded
+    const host = this.#host
+    const now = host.clock.now()
+    const before = this.#state
+    this.#dispatch({
+      type: 'loaded',
+      value,
+      at: now,
+      equals: this.#settings.equals as (a: T, b: T) => boolean,
+    })
+    const after = this.#state
+    const changed = !before.hasValue || !Object.is(before.value, after.value)
+    this.#schedule(this.#settings.interval)
+    if (host.events.has('load')) {
+      host.events.emit(
+        'load',
+        loadEvent(this.name, now - load.startedAt, changed, after.version, load.attempt),
+      )
+    }
+    if (changed) this.#changed(before, after, 'load')
+    this.#save(after)
+    load.resolve?.(after.value as T)
+    this.#resolveFirst()
+  }
+
+  #failed(load: Load<T>, cause: unknown): void {
+    if (!this.#settle(load)) return
+    const host = this.#host
+    const error =
+      cause instanceof LoadError && cause.resource === this.name ? cause : new LoadError(this.name, cause)
+    this.#dispatch({ type: 'failed', error, at: host.clock.now() })
+    const retryIn = this.#schedule(this.#retryDelay())
+    if (host.events.has('error')) {
+      host.events.emit('error', errorEvent(this.name, error, load.attempt, retryIn, this.#state.hasValue))
+    }
+    host.report(error, this.name)
+    load.reject?.(error)
+    // Resolved after the restore too, so `start({ wait })` counts a restored value as ready.
+    if (this.#restoring === undefined) this.#resolveFirst()
+    else this.#restoring.then(() => this.#resolveFirst())
+  }
+
+  #retryDelay(): number {
+    const { retry, interval } = this.#settings
+    if (retry === undefined) return interval
+    const n = this.#state.consecutiveFailures
+    return Math.min(retry.initial * retry.factor ** (n - 1), retry.max)
+  }
+
+  /** Schedules the next load `base` ms from now, give or take the jitter. Returns the delay. */
+  #schedule(base: number): number {
+    if (this.#closed !== undefined || !this.#host.started) return base
+    const jitter = this.#settings.jitter
+    const delay = jitter === 0 ? base : base * (1 + jitter * (2 * Math.random() - 1))
+    this.#host.scheduler.schedule(this.#task, delay)
+    return delay
+  }
+
+  // ---- state and notifications ----------------------------------------------------------------
+
+  #dispatch(action: ResourceAction<T>): void {
+    this.#state = reduce(this.#state, action)
+  }
+
+  #applyRestored(saved: StoreEntry): void {
+    const host = this.#host
+    const age = host.clock.now() - saved.loadedAt
+    const before = this.#state
+    if (!(age <= this.#settings.maxRestoredAge)) {
+      this.#dispatch({ type: 'seen', version: saved.version })
+      return
+    }
+    this.#dispatch({
+      type: 'restored',
+      value: saved.value as T,
+      version: saved.version,
+      loadedAt: saved.loadedAt,
+    })
+    const after = this.#state
+    if (after.source !== 'store' || before.hasValue) return
+    if (host.events.has('restore')) host.events.emit('restore', restoreEvent(this.name, after.version, age))
+    this.#changed(before, after, 'store')
+  }
+
+  #changed(before: ResourceState<T>, after: ResourceState<T>, source: 'load' | 'store'): void {
+    const host = this.#host
+    const value = after.value as T
+    if (host.events.has('change')) {
+      host.events.emit('change', changeEvent(this.name, value, before.value, after.version, source))
+    }
+    const subscribers = this.#subscribers
+    if (subscribers !== undefined) {
+      for (const subscriber of subscribers) {
+        try {
+          subscriber(value, before.value)
+        } catch (error) {
+          host.report(new ListenerError('subscribe', error, this.name), this.name)
+        }
+      }
+    }
+    const waiters = this.#readyWaiters
+    if (waiters !== undefined) {
+      this.#readyWaiters = undefined
+      for (const w of waiters) w.resolve(value)
+    }
+  }
+
+  #save(state: ResourceState<T>): void {
+    const { store, persist } = this.#settings
+    if (store === undefined || !persist) return
+    const entry: StoreEntry = { value: state.value, version: state.version, loadedAt: state.updatedAt ?? 0 }
+    let write: Promise<boolean>
+    try {
+      write = store.set(this.name, entry)
+    } catch (error) {
+      write = Promise.reject(error)
+    }
+    write.then(undefined, (error: unknown) =>
+      this.#host.report(storeError(this.name, 'write', error), this.name),
+    )
+  }
+
+  #resolveFirst(): void {
+    if (this.#firstSettled) return
+    this.#firstSettled = true
+    const waiters = this.#firstWaiters
+    this.#firstWaiters = undefined
+    if (waiters !== undefined) for (const w of waiters) w()
+  }
+}
+
+function storeError(resource: string, op: 'read' | 'write', cause: unknown): StoreError {
+  if (cause instanceof StoreError) return cause
+  const message = cause instanceof Error ? cause.message : String(cause)
+  return new StoreError(`could not ${op} the saved value of resource "${resource}": ${message}`, {
+    resource,
+    cause,
+  })
+}

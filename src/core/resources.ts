@@ -1,0 +1,294 @@
+import { Limiter } from '../scheduling/limiter.js'
+import { Scheduler } from '../scheduling/scheduler.js'
+import type { Store } from '../stores/store.js'
+import {
+  DuplicateResourceError,
+  type EvergreenError,
+  ListenerError,
+  type LoadError,
+  OptionTypeError,
+  StoreError,
+  SyncError,
+  UndefinedResourceError,
+} from './errors.js'
+import { Emitter, type ResourcesEvents, type Unsubscribe } from './events.js'
+import {
+  type RegistrySettings,
+  type ResourceOptions,
+  type ResourcesOptions,
+  resolveRegistrySettings,
+  resolveSettings,
+} from './options.js'
+import { type Loader, Resource, type ResourceHost } from './resource.js'
+import type { ResourceStatus } from './state.js'
+
+/** Options of {@link Resources.start}. */
+export interface StartOptions {
+  /**
+   * Resolve once every resource defined so far has a value or has settled its first load, and
+   * reject with `SyncError` if any has no value then. The background loop runs either way.
+   * @default false
+   */
+  wait?: boolean
+}
+
+/** Health of one resource, as reported by {@link Resources.status}. */
+export interface ResourceHealth {
+  readonly name: string
+  readonly status: ResourceStatus
+  /** Age of the value in ms, or `undefined` without a value. */
+  readonly age: number | undefined
+  readonly lastError: LoadError | undefined
+  readonly loads: number
+  readonly failures: number
+  readonly consecutiveFailures: number
+  readonly version: number
+  readonly loading: boolean
+  /** Ms until the next scheduled load, or `undefined` while loading or stopped. */
+  readonly nextRefreshIn: number | undefined
+}
+
+/** A health report, for a readiness probe. */
+export interface HealthReport {
+  /** True when every resource has a value within its `maxStale`. */
+  readonly healthy: boolean
+  readonly started: boolean
+  readonly resources: readonly ResourceHealth[]
+}
+
+/**
+ * Awaits `promise` with the process kept alive. Our timers are unref'd; while a caller awaits
+ * something bounded (first loads, the stop grace), the process must not exit under an unsettled await.
+ */
+async function keptAlive<T>(promise: Promise<T>): Promise<T> {
+  const handle = globalThis.setInterval(() => {}, 2 ** 30)
+  try {
+    return await promise
+  } finally {
+    globalThis.clearInterval(handle)
+  }
+}
+
+/** How long `stop()` waits for loaders to settle after their signal was aborted. */
+const STOP_GRACE_MS = 1_000
+
+/**
+ * A registry of always-warm resources, refreshed in the background by one scheduler.
+ *
+ * ```ts
+ * const resources = new Resources({ interval: '10s' })
+ * const pods = resources.define('pods', ({ signal }) => listPods({ signal }))
+ * await resources.start({ wait: true })
+ * pods.get()
+ * ```
+ */
+export class Resources implements Iterable<string>, AsyncDisposable {
+  readonly #settings: RegistrySettings
+  readonly #resources = new Map<string, Resource<unknown>>()
+  readonly #events: Emitter<ResourcesEvents>
+  readonly #host: ResourceHost & { started: boolean }
+  #stopping: Promise<void> | undefined
+
+  constructor(options?: ResourcesOptions) {
+    const settings = resolveRegistrySettings(options)
+    this.#settings = settings
+    const report = (error: EvergreenError, resource: string | undefined) => this.#report(error, resource)
+    this.#events = new Emitter((error, event) => report(new ListenerError(event, error), undefined))
+    this.#host = {
+      clock: settings.clock,
+      scheduler: new Scheduler(settings.clock, {
+        onError: (error) => report(new ListenerError('scheduler', error), undefined),
+      }),
+      limiter: new Limiter(settings.concurrency),
+      events: this.#events,
+      started: false,
+      report,
+    }
+  }
+
+  /**
+   * Registers a resource. Its first load starts at once if the registry is started, otherwise at
+   * `start()`. A saved value, if the resource has a store, is restored at once.
+   */
+  define<T>(name: string, loader: Loader<T>, options?: ResourceOptions<T>): Resource<T> {
+    if (typeof name !== 'string' || name.length === 0)
+      throw new OptionTypeError('name', 'a non-empty string', name)
+    if (typeof loader !== 'function')
+      throw new OptionTypeError(`loader" of resource "${name}`, 'a function', loader)
+    if (this.#resources.has(name)) throw new DuplicateResourceError(name)
+    const settings = resolveSettings(this.#settings.defaults, options, name)
+    const resource = new Resource<T>(name, loader, settings, this.#host)
+    this.#resources.set(name, resource as Resource<unknown>)
+    resource._restore()
+    if (this.#host.started) resource._start()
+    return resource
+  }
+
+  /** The last good value of `name`. Throws `UndefinedResourceError` for an unknown name. */
+  get<T = unknown>(name: string): T {
+    const resource = this.#resources.get(name)
+    if (resource === undefined) throw new UndefinedResourceError(name)
+    return resource.get() as T
+  }
+
+  /** The handle of `name`. Throws `UndefinedResourceError` for an unknown name. */
+  resource<T = unknown>(name: string): Resource<T> {
+    const resource = this.#resources.get(name)
+    if (resource === undefined) throw new UndefinedResourceError(name)
+    return resource as Resource<T>
+  }
+
+  has(name: string): boolean {
+    return this.#resources.has(name)
+  }
+
+  /** Removes `name`: stops its refresh and aborts its load. Its saved value, if any, is kept. */
+  remove(name: string): boolean {
+    const resource = this.#resources.get(name)
+    if (resource === undefined) return false
+    this.#resources.delete(name)
+    resource._stop('was removed', true)
+    return true
+  }
+
+  /** Number of resources. */
+  get size(): number {
+    return this.#resources.size
+  }
+
+  /** Names of the resources, in order of definition. */
+  names(): string[] {
+    return [...this.#resources.keys()]
+  }
+
+  [Symbol.iterator](): Iterator<string> {
+    return this.#resources.keys()
+  }
+
+  /** Whether the background loop is running. */
+  get started(): boolean {
+    return this.#host.started
+  }
+
+  /**
+   * Starts the background loop. With `{ wait: true }`, resolves once every resource has a value or
+   * has settled its first load, and rejects with `SyncError` (one error per resource left without a
+   * value) otherwise. Without `wait` it resolves at once and never rejects. Calling it again is harmless.
+   */
+  async start(options: StartOptions = {}): Promise<void> {
+    if (typeof options !== 'object' || options === null)
+      throw new OptionTypeError('start options', 'an object', options)
+    if (!this.#host.started) {
+      if (this.#stopping !== undefined) await this.#stopping
+      this.#stopping = undefined
+      this.#host.started = true
+      for (const resource of this.#resources.values()) {
+        resource._reopen()
+        resource._start()
+      }
+    }
+    if (options.wait !== true) return
+    const resources = [...this.#resources.values()]
+    // Our timers are unref'd; while the caller awaits the first loads (each bounded by its timeout),
+    // the process must not exit under them with the await unsettled.
+    await keptAlive(Promise.all(resources.map((r) => r._firstSettled())))
+    const errors = resources.map((r) => r._syncError()).filter((e): e is LoadError => e !== undefined)
+    if (errors.length > 0) throw new SyncError(errors)
+  }
+
+  /**
+   * Stops the background loop: clears every timer, aborts loads in flight and resolves when they
+   * have settled or, for loaders that ignore their signal, after a short grace period. Flushes and
+   * closes the stores in use. Values stay readable. Idempotent.
+   */
+  stop(): Promise<void> {
+    if (this.#stopping !== undefined) return this.#stopping
+    if (!this.#host.started && this.#storesInUse().length === 0) return Promise.resolve()
+    this.#host.started = false
+    const pending: Promise<void>[] = []
+    for (const resource of this.#resources.values()) {
+      const done = resource._stop('stopped before it had a value', false)
+      if (done !== undefined) pending.push(done)
+    }
+    this.#host.scheduler.clear()
+    this.#host.limiter.clear()
+    this.#stopping = this.#drain(pending)
+    return this.#stopping
+  }
+
+  async #drain(pending: Promise<void>[]): Promise<void> {
+    if (pending.length > 0) {
+      const clock = this.#settings.clock
+      let timer: unknown
+      const grace = new Promise<void>((resolve) => {
+        timer = clock.setTimeout(resolve, STOP_GRACE_MS)
+      })
+      await keptAlive(Promise.race([Promise.all(pending), grace]))
+      clock.clearTimeout(timer)
+    }
+    await Promise.all(
+      this.#storesInUse().map((store) =>
+        store
+          .close()
+          .then(undefined, (error: unknown) =>
+            this.#report(new StoreError('could not close a store', { cause: error }), undefined),
+          ),
+      ),
+    )
+  }
+
+  #storesInUse(): Store[] {
+    const stores = new Set<Store>()
+    if (this.#settings.defaults.store !== undefined) stores.add(this.#settings.defaults.store)
+    for (const resource of this.#resources.values()) {
+      if (resource.settings.store !== undefined) stores.add(resource.settings.store)
+    }
+    return [...stores]
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop()
+  }
+
+  /** A health report for every resource. */
+  status(): HealthReport {
+    const resources: ResourceHealth[] = []
+    let healthy = true
+    const now = this.#settings.clock.now()
+    for (const resource of this.#resources.values()) {
+      const s = resource.peek()
+      if (s.status === 'pending' || s.status === 'failed' || s.status === 'stale') healthy = false
+      resources.push({
+        name: s.name,
+        status: s.status,
+        age: s.age,
+        lastError: s.error,
+        loads: s.loads,
+        failures: s.failures,
+        consecutiveFailures: s.consecutiveFailures,
+        version: s.version,
+        loading: s.loading,
+        nextRefreshIn: s.nextRefreshAt === undefined ? undefined : Math.max(0, s.nextRefreshAt - now),
+      })
+    }
+    return { healthy, started: this.#host.started, resources }
+  }
+
+  /** Listens to an event; returns the function that stops listening. */
+  on<E extends keyof ResourcesEvents>(
+    event: E,
+    listener: (payload: ResourcesEvents[E]) => void,
+  ): Unsubscribe {
+    return this.#events.on(event, listener)
+  }
+
+  #report(error: EvergreenError, resource: string | undefined): void {
+    const onError = this.#settings.onError
+    if (onError === undefined) return
+    try {
+      onError(error, resource)
+    } catch {
+      // An error handler that throws has nowhere left to report to; the loop must go on.
+    }
+  }
+}

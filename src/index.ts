@@ -1,0 +1,37 @@
+export type { Duration, DurationUnit } from './core/duration.js'
+export { parseDuration } from './core/duration.js'
+export type { ErrorCode } from './core/errors.js'
+export {
+  DuplicateResourceError,
+  EvergreenError,
+  errorCodes,
+  ListenerError,
+  LoadAbortedError,
+  LoadError,
+  LoadTimeoutError,
+  OptionRangeError,
+  OptionTypeError,
+  ResourceNotReadyError,
+  ResourceStaleError,
+  StoppedError,
+  StoreError,
+  SyncError,
+  UndefinedResourceError,
+} from './core/errors.js'
+export type {
+  ChangeEvent,
+  ErrorEvent,
+  LoadEvent,
+  ResourcesEvents,
+  RestoreEvent,
+  Unsubscribe,
+} from './core/events.js'
+export type { ResourceOptions, ResourcesOptions, RetryOptions } from './core/options.js'
+export type { LoadContext, Loader, ResourceSnapshot, Subscriber } from './core/resource.js'
+export { Resource } from './core/resource.js'
+export type { HealthReport, ResourceHealth, StartOptions } from './core/resources.js'
+export { Resources } from './core/resources.js'
+export type { ResourceStatus } from './core/state.js'
+export type { Clock, TimerHandle } from './scheduling/clock.js'
+export { memoryStore } from './stores/memory-store.js'
+export type { Store, StoreContext, StoreEntry } from './stores/store.js'

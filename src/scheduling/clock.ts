@@ -1,0 +1,36 @@
+/** An opaque handle returned by {@link Clock.setTimeout}. */
+export type TimerHandle = unknown
+
+/**
+ * The seam through which evergreen reads time and arms its (single) platform timer.
+ * Inject one to drive a registry from a simulated clock; the default wraps the globals.
+ */
+export interface Clock {
+  /** Milliseconds since an arbitrary epoch; must never go backwards by more than a clock adjustment. */
+  now(): number
+  /** Arms a one-shot timer. The timer must not keep the process alive. */
+  setTimeout(callback: () => void, ms: number): TimerHandle
+  /** Cancels a timer armed by {@link Clock.setTimeout}; unknown handles are ignored. */
+  clearTimeout(handle: TimerHandle): void
+}
+
+interface Unrefable {
+  unref?: () => unknown
+}
+
+/**
+ * The default clock. It looks the globals up on every call, not once at import, so that fake
+ * timers installed by a test runner after evergreen was imported still take effect.
+ */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(callback, ms) {
+    const handle = globalThis.setTimeout(callback, ms) as unknown
+    // Node and Bun return objects with unref(); browsers and Deno return numbers.
+    if (typeof handle === 'object' && handle !== null) (handle as Unrefable).unref?.()
+    return handle
+  },
+  clearTimeout(handle) {
+    globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0])
+  },
+}

@@ -1,0 +1,136 @@
+import type { Clock, TimerHandle } from './clock.js'
+import { type HeapEntry, MinHeap } from './heap.js'
+
+/** The longest delay a platform timer accepts; longer delays are reached in chunks. */
+export const MAX_TIMER_DELAY = 2 ** 31 - 1
+
+/** A unit of work the {@link Scheduler} runs when it is due. Reusable: schedule it again after it ran. */
+export class Task implements HeapEntry {
+  at = 0
+  seq = 0
+  index = -1
+  constructor(readonly run: () => void) {}
+
+  /** Whether the task is waiting to run. */
+  get scheduled(): boolean {
+    return this.index !== -1
+  }
+}
+
+export interface SchedulerOptions {
+  /** Longest stretch, in ms, of due tasks run before yielding to the event loop. */
+  sliceMs?: number
+  /** Where an exception thrown by a task goes; the loop goes on regardless. */
+  onError?: (error: unknown) => void
+}
+
+/**
+ * Runs every timed task of a registry from one platform timer: a min-heap ordered by due time,
+ * and one timer armed for its earliest entry. The number of platform timers is therefore constant,
+ * whatever the number of resources, and a burst of due tasks is run in slices so the event loop
+ * is never blocked for long.
+ */
+export class Scheduler {
+  readonly #clock: Clock
+  readonly #heap = new MinHeap<Task>()
+  readonly #sliceMs: number
+  readonly #onError: (error: unknown) => void
+  #seq = 0
+  #timer: TimerHandle | undefined
+  #armedAt = Number.POSITIVE_INFINITY
+  #running = false
+
+  constructor(clock: Clock, options: SchedulerOptions = {}) {
+    this.#clock = clock
+    this.#sliceMs = options.sliceMs ?? 5
+    this.#onError = options.onError ?? (() => {})
+  }
+
+  get clock(): Clock {
+    return this.#clock
+  }
+
+  /** Number of tasks waiting. */
+  get size(): number {
+    return this.#heap.size
+  }
+
+  /** Whether a platform timer is armed (at most one ever is). */
+  get armed(): boolean {
+    return this.#timer !== undefined
+  }
+
+  /** Schedules `task` to run `delay` ms from now, moving it if it was already scheduled. */
+  schedule(task: Task, delay: number): void {
+    this.scheduleAt(task, this.#clock.now() + Math.max(0, delay))
+  }
+
+  /** Schedules `task` to run at the absolute clock time `at`. */
+  scheduleAt(task: Task, at: number): void {
+    if (task.index !== -1) this.#heap.remove(task)
+    task.at = at
+    task.seq = this.#seq++
+    this.#heap.push(task)
+    if (!this.#running && at < this.#armedAt) this.#arm()
+  }
+
+  cancel(task: Task): void {
+    if (task.index === -1) return
+    this.#heap.remove(task)
+    if (this.#heap.size === 0) this.#disarm()
+  }
+
+  /** Drops every task and the platform timer. */
+  clear(): void {
+    this.#heap.clear()
+    this.#disarm()
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) {
+      this.#clock.clearTimeout(this.#timer)
+      this.#timer = undefined
+    }
+    this.#armedAt = Number.POSITIVE_INFINITY
+  }
+
+  #arm(): void {
+    this.#disarm()
+    const top = this.#heap.peek()
+    if (top === undefined) return
+    const delay = Math.min(Math.max(0, Math.ceil(top.at - this.#clock.now())), MAX_TIMER_DELAY)
+    this.#armedAt = top.at
+    this.#timer = this.#clock.setTimeout(this.#fire, delay)
+  }
+
+  readonly #fire = (): void => {
+    this.#timer = undefined
+    this.#armedAt = Number.POSITIVE_INFINITY
+    this.#running = true
+    const clock = this.#clock
+    const heap = this.#heap
+    const start = clock.now()
+    let now = start
+    let ran = 0
+    try {
+      for (;;) {
+        const top = heap.peek()
+        // A platform timer may fire a fraction of a millisecond early; treat that as due.
+        if (top === undefined || top.at > now + 1) break
+        heap.remove(top)
+        try {
+          top.run()
+        } catch (error) {
+          this.#onError(error)
+        }
+        if (++ran % 64 === 0) {
+          now = clock.now()
+          if (now - start >= this.#sliceMs) break
+        }
+      }
+    } finally {
+      this.#running = false
+      this.#arm()
+    }
+  }
+}

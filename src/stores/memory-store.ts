@@ -1,0 +1,27 @@
+import type { Store, StoreEntry } from './store.js'
+
+/**
+ * A store in this process's memory: for tests, and as the reference the conformance suite is
+ * written against. Entries are kept as given (no copy, no serialisation).
+ */
+export function memoryStore(): Store {
+  const entries = new Map<string, StoreEntry>()
+  return {
+    async get(name) {
+      return entries.get(name)
+    },
+    async set(name, entry) {
+      const current = entries.get(name)
+      if (current !== undefined && current.version >= entry.version) return false
+      entries.set(name, { value: entry.value, version: entry.version, loadedAt: entry.loadedAt })
+      return true
+    },
+    async delete(name) {
+      entries.delete(name)
+    },
+    async list() {
+      return [...entries.keys()]
+    },
+    async close() {},
+  }
+}

@@ -1,0 +1,40 @@
+/** What a store keeps for one resource: its last good value, the version and when it was loaded. */
+export interface StoreEntry<T = unknown> {
+  /** The last good value. */
+  readonly value: T
+  /** A positive integer that grows with every successful load of the resource. */
+  readonly version: number
+  /** Wall-clock time (ms since the epoch) of the load that produced `value`. */
+  readonly loadedAt: number
+}
+
+/** What a registry hands a store when it starts using it. */
+export interface StoreContext {
+  /** Reports a problem found in the background (a corrupt file, a failed write) without throwing. */
+  reportError(error: unknown, resource?: string): void
+}
+
+/**
+ * The contract every store implements: the seam for warm restarts (file snapshot) and fleet mode.
+ *
+ * Writes are fenced: `set` keeps an entry only if its version is newer than the stored one, so a
+ * slow or paused writer can never replace newer data. Every method may reject; the registry
+ * reports the rejection and keeps serving what it has in memory.
+ */
+export interface Store {
+  /** The saved entry for `name`, or `undefined` when there is none. */
+  get(name: string): Promise<StoreEntry | undefined>
+  /**
+   * Saves `entry` for `name` if its version is greater than the stored one.
+   * Resolves `true` when written, `false` when a newer or equal version was kept.
+   */
+  set(name: string, entry: StoreEntry): Promise<boolean>
+  /** Forgets `name`. Deleting an unknown name is not an error. */
+  delete(name: string): Promise<void>
+  /** Names that have an entry. */
+  list(): Promise<string[]>
+  /** Flushes pending writes and releases what the store opened. Idempotent. */
+  close(): Promise<void>
+  /** Optional: called once by each registry that uses the store, before any other call. */
+  attach?(context: StoreContext): void
+}
