@@ -88,6 +88,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   readonly #events: Emitter<ResourcesEvents>
   readonly #host: ResourceHost & { started: boolean }
   #stopping: Promise<void> | undefined
+  readonly #attached = new Set<Store>()
 
   constructor(options?: ResourcesOptions) {
     const settings = resolveRegistrySettings(options)
@@ -117,6 +118,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       throw new OptionTypeError(`loader" of resource "${name}`, 'a function', loader)
     if (this.#resources.has(name)) throw new DuplicateResourceError(name)
     const settings = resolveSettings(this.#settings.defaults, options, name)
+    if (settings.store !== undefined) this.#attach(settings.store)
     const resource = new Resource<T>(name, loader, settings, this.#host)
     this.#resources.set(name, resource as Resource<unknown>)
     resource._restore()
@@ -280,6 +282,23 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     listener: (payload: ResourcesEvents[E]) => void,
   ): Unsubscribe {
     return this.#events.on(event, listener)
+  }
+
+  /** Introduces a store to this registry once, so it can report background problems. */
+  #attach(store: Store): void {
+    if (this.#attached.has(store)) return
+    this.#attached.add(store)
+    try {
+      store.attach?.({
+        reportError: (error, resource) => {
+          const wrapped =
+            error instanceof StoreError ? error : new StoreError(String(error), { resource, cause: error })
+          this.#report(wrapped, resource)
+        },
+      })
+    } catch (error) {
+      this.#report(new StoreError('a store failed to attach', { cause: error }), undefined)
+    }
   }
 
   #report(error: EvergreenError, resource: string | undefined): void {

@@ -1,0 +1,2 @@
+export type { RedisClient, RedisStoreOptions } from './redis-store.js'
+export { redisStore } from './redis-store.js'
