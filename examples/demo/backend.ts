@@ -25,7 +25,10 @@ export class SimulatedBackend {
   readonly #sources: Readonly<Record<string, () => unknown>>
   readonly #behaviour: BackendBehaviour
 
-  constructor(sources: Readonly<Record<string, () => unknown>>, behaviour: BackendBehaviour = DEFAULT_BEHAVIOUR) {
+  constructor(
+    sources: Readonly<Record<string, () => unknown>>,
+    behaviour: BackendBehaviour = DEFAULT_BEHAVIOUR,
+  ) {
     this.#sources = sources
     this.#behaviour = behaviour
   }

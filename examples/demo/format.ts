@@ -35,7 +35,11 @@ export function formatRatio(ratio: number): string {
 export type Align = 'left' | 'right'
 
 /** Lays out `rows` under `header` in columns two spaces apart; numbers read best right-aligned. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[]) {
+export function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  align: readonly Align[],
+) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: readonly string[]) =>
     cells

@@ -14,7 +14,10 @@ export class Histogram {
     const i =
       micros <= Histogram.#floor
         ? 0
-        : Math.min(this.#buckets.length - 1, Math.ceil(Math.log(micros / Histogram.#floor) / Histogram.#growth))
+        : Math.min(
+            this.#buckets.length - 1,
+            Math.ceil(Math.log(micros / Histogram.#floor) / Histogram.#growth),
+          )
     this.#buckets[i] = (this.#buckets[i] ?? 0) + 1
     this.count++
     if (micros > this.max) this.max = micros

@@ -1,4 +1,5 @@
 import type { EvergreenError, LoadError } from './errors.js'
+import type { ValueSource } from './state.js'
 
 /** Builds the payload of a `'load'` event: a load succeeded. */
 export function loadEvent(
@@ -28,7 +29,7 @@ export function changeEvent(
   value: unknown,
   previous: unknown,
   version: number,
-  source: 'load' | 'store',
+  source: ValueSource,
 ) {
   return { name, value, previous, version, source }
 }

@@ -1,7 +1,7 @@
 import type { Clock } from '../scheduling/clock.js'
 import type { Limiter, LimiterJob } from '../scheduling/limiter.js'
 import { type Scheduler, Task } from '../scheduling/scheduler.js'
-import type { StoreEntry } from '../stores/store.js'
+import type { FleetCoordinator, Lease, StoreEntry } from '../stores/store.js'
 import {
   type EvergreenError,
   ListenerError,
@@ -29,6 +29,7 @@ import {
   type ResourceStatus,
   reduce,
   statusOf,
+  type ValueSource,
 } from './state.js'
 
 /** What a loader receives. */
@@ -59,7 +60,7 @@ export interface ResourceSnapshot<T> {
   /** Age of the current value in ms, or `undefined`. */
   readonly age: number | undefined
   /** `'store'` while the value is one restored at start, `'load'` once a load succeeded. */
-  readonly source: 'load' | 'store' | undefined
+  readonly source: ValueSource | undefined
   readonly version: number
   readonly loads: number
   readonly failures: number
@@ -93,6 +94,9 @@ class Load<T> implements LimiterJob, LoadContext<T> {
   #aborted = false
   /** The loader's own promise, chained so it never rejects: lets `stop()` wait for it. */
   done: Promise<void> | undefined
+  /** Fleet mode: the lease under which this load runs, and the task that renews it. */
+  lease: Lease | undefined
+  renewal: Task | undefined
   promise: Promise<T> | undefined
   resolve: ((value: T) => void) | undefined
   reject: ((error: unknown) => void) | undefined
@@ -158,6 +162,8 @@ export class Resource<T = unknown> {
   #firstWaiters: (() => void)[] | undefined
   #firstSettled = false
   #restoring: Promise<void> | undefined
+  /** Fleet mode: the check of the shared entry (and lease attempt) under way, if any. */
+  #claiming: Promise<Load<T> | undefined> | undefined
   #closed: string | undefined
   /** The refresh timer while idle, the timeout timer while a load runs: never both. */
   readonly #task: Task
@@ -226,6 +232,9 @@ export class Resource<T = unknown> {
    */
   refresh(): Promise<T> {
     if (this.#closed !== undefined) return Promise.reject(new StoppedError(this.name, this.#closed))
+    if (this.#inflight === undefined && this.#fleet() !== undefined) {
+      return this.#claim(true).then((load) => (load ?? this.#startLoad()).join())
+    }
     return this.#startLoad().join()
   }
 
@@ -259,7 +268,14 @@ export class Resource<T = unknown> {
    */
   _start(): void {
     if (this.#closed !== undefined) return
-    this.#startLoad()
+    if (this.#fleet() === undefined) this.#startLoad()
+    else void this.#claim(false)
+  }
+
+  /** @internal Fleet mode: another replica announced `version`. */
+  _announced(version: number): void {
+    if (version <= this.#state.version || this.#closed !== undefined || this.#fleet() === undefined) return
+    void this.#adopt()
   }
 
   /** @internal Resolves once the first load has settled (and any restore with it). */
@@ -294,7 +310,7 @@ export class Resource<T = unknown> {
       },
       (error: unknown) => {
         this.#restoring = undefined
-        this.#host.report(storeError(this.name, 'read', error), this.name)
+        this.#storeFailed('read', error)
       },
     )
   }
@@ -330,15 +346,144 @@ export class Resource<T = unknown> {
   #onTask(): void {
     const load = this.#inflight
     if (load?.running) this.#timedOut(load)
-    else if (load === undefined) this.#startLoad()
+    else if (load === undefined) {
+      if (this.#fleet() === undefined) this.#startLoad()
+      else void this.#claim(false)
+    }
   }
 
-  #startLoad(): Load<T> {
+  // ---- fleet mode -----------------------------------------------------------------------------
+
+  #fleet(): FleetCoordinator | undefined {
+    const { store, persist } = this.#settings
+    return persist ? store?.fleet : undefined
+  }
+
+  /**
+   * Before loading in fleet mode: adopt a newer shared value; skip the load if another replica
+   * refreshed recently; otherwise take the lease and load under it. `force` (an explicit refresh)
+   * loads even when the shared value is fresh or the lease is taken. If the store fails, the
+   * replica loads on its own, so it keeps fresh values while the fleet cannot coordinate.
+   */
+  #claim(force: boolean): Promise<Load<T> | undefined> {
+    this.#claiming ??= this.#coordinate(force).finally(() => {
+      this.#claiming = undefined
+    })
+    return this.#claiming
+  }
+
+  async #coordinate(force: boolean): Promise<Load<T> | undefined> {
+    const fleet = this.#fleet()!
+    const host = this.#host
+    if (this.#restoring !== undefined) await this.#restoring
+    let lease: Lease | undefined
+    try {
+      const head = await fleet.head(this.name)
+      if (this.#closed !== undefined) return undefined
+      if (head !== undefined && head.version > this.#state.version) await this.#adopt()
+      const { interval, jitter } = this.#settings
+      const fresh =
+        head !== undefined &&
+        head.version >= this.#state.version &&
+        host.clock.now() - head.loadedAt < interval * (1 - jitter)
+      if (fresh && !force) {
+        this.#scheduleAt(head.loadedAt)
+        this.#resolveFirstIfValue()
+        return undefined
+      }
+      lease = await fleet.acquire(this.name, this.#state.version)
+    } catch (error) {
+      this.#storeFailed('coordinate', error)
+      return this.#closed === undefined ? this.#startLoad() : undefined
+    }
+    if (this.#closed !== undefined || this.#inflight !== undefined) {
+      if (lease !== undefined) this.#release(lease)
+      return this.#inflight
+    }
+    if (lease === undefined && !force) {
+      // Another replica is loading: its announcement will bring the value; check again after an interval.
+      this.#schedule(this.#settings.interval)
+      this.#resolveFirstIfValue()
+      return undefined
+    }
+    return this.#startLoad(lease)
+  }
+
+  /** Fetches the shared entry and takes it if it is newer than ours. */
+  async #adopt(): Promise<void> {
+    const store = this.#settings.store!
+    let entry: StoreEntry | undefined
+    try {
+      entry = await store.get(this.name)
+    } catch (error) {
+      this.#storeFailed('read', error)
+      return
+    }
+    if (entry === undefined || this.#closed !== undefined || entry.version <= this.#state.version) return
+    const before = this.#state
+    this.#dispatch({
+      type: 'synced',
+      value: entry.value as T,
+      version: entry.version,
+      loadedAt: entry.loadedAt,
+      equals: this.#settings.equals as (a: T, b: T) => boolean,
+    })
+    const after = this.#state
+    if (!before.hasValue || !Object.is(before.value, after.value)) this.#changed(before, after, 'fleet')
+    // The next check follows the shared refresh, so this replica does not reload what was just loaded.
+    if (this.#inflight === undefined && this.#claiming === undefined && this.#task.scheduled) {
+      this.#scheduleAt(entry.loadedAt)
+    }
+    this.#resolveFirstIfValue()
+  }
+
+  #renew(load: Load<T>): void {
+    const lease = load.lease
+    if (lease === undefined || load.settled) return
+    const lost = (cause?: unknown) => {
+      if (load.settled) return
+      const error = new LoadAbortedError(this.name, 'its fleet lease was lost')
+      if (cause !== undefined)
+        this.#storeFailed('renew the lease of', cause)
+      load.abort(error)
+      this.#failed(load, error)
+    }
+    lease.renew().then(
+      (held) => {
+        if (!held) lost()
+        else if (!load.settled && load.renewal !== undefined) {
+          this.#host.scheduler.schedule(load.renewal, this.#fleet()!.leaseTtl / 3)
+        }
+      },
+      (error: unknown) => lost(error),
+    )
+  }
+
+  #release(lease: Lease): void {
+    lease.release().then(undefined, (error: unknown) => {
+      this.#storeFailed('release the lease of', error)
+    })
+  }
+
+  /** Reports a store failure, unless the resource was stopped: then the store is closing on purpose. */
+  #storeFailed(op: string, error: unknown): void {
+    if (this.#closed === undefined) this.#host.report(storeError(this.name, op, error), this.name)
+  }
+
+  #resolveFirstIfValue(): void {
+    if (this.#state.hasValue) this.#resolveFirst()
+  }
+
+  #startLoad(lease?: Lease): Load<T> {
     const current = this.#inflight
-    if (current !== undefined) return current
+    if (current !== undefined) {
+      if (lease !== undefined) this.#release(lease)
+      return current
+    }
     this.#host.scheduler.cancel(this.#task)
     const state = this.#state
     const load = new Load<T>(this, state.value, state.consecutiveFailures + 1)
+    load.lease = lease
     this.#inflight = load
     // A first load waits for the restore, so it sees the saved value as `previous` and its version.
     const restoring = this.#restoring
@@ -361,6 +506,10 @@ export class Resource<T = unknown> {
     load.startedAt = host.clock.now()
     if (this.#settings.timeout !== Number.POSITIVE_INFINITY)
       host.scheduler.schedule(this.#task, this.#settings.timeout)
+    if (load.lease !== undefined) {
+      load.renewal = new Task(() => this.#renew(load))
+      host.scheduler.schedule(load.renewal, this.#fleet()!.leaseTtl / 3)
+    }
     const loader = this.#loader
     load.done = new Promise<T>((resolve) => resolve(loader(load))).then(
       (value) => this.#succeeded(load, value),
@@ -383,6 +532,7 @@ export class Resource<T = unknown> {
       this.#host.scheduler.cancel(this.#task)
       this.#host.limiter.release()
     }
+    if (load.renewal !== undefined) this.#host.scheduler.cancel(load.renewal)
     return true
   }
 
@@ -391,12 +541,9 @@ export class Resource<T = unknown> {
     const host = this.#host
     const now = host.clock.now()
     const before = this.#state
-    this.#dispatch({
-      type: 'loaded',
-      value,
-      at: now,
-      equals: this.#settings.equals as (a: T, b: T) => boolean,
-    })
+    const equals = this.#settings.equals as (a: T, b: T) => boolean
+    const version = load.lease?.token
+    this.#dispatch({ type: 'loaded', value, at: now, equals, ...(version === undefined ? {} : { version }) })
     const after = this.#state
     const changed = !before.hasValue || !Object.is(before.value, after.value)
     this.#schedule(this.#settings.interval)
@@ -407,7 +554,13 @@ export class Resource<T = unknown> {
       )
     }
     if (changed) this.#changed(before, after, 'load')
-    this.#save(after)
+    const saved = this.#save(after)
+    // The lease is held until the write landed, so no other replica reloads in between.
+    const lease = load.lease
+    if (lease !== undefined) {
+      if (saved === undefined) this.#release(lease)
+      else saved.then(() => this.#release(lease))
+    }
     load.resolve?.(after.value as T)
     this.#resolveFirst()
   }
@@ -423,6 +576,7 @@ export class Resource<T = unknown> {
       host.events.emit('error', errorEvent(this.name, error, load.attempt, retryIn, this.#state.hasValue))
     }
     host.report(error, this.name)
+    if (load.lease !== undefined) this.#release(load.lease)
     load.reject?.(error)
     // Resolved after the restore too, so `start({ wait })` counts a restored value as ready.
     if (this.#restoring === undefined) this.#resolveFirst()
@@ -439,10 +593,20 @@ export class Resource<T = unknown> {
   /** Schedules the next load `base` ms from now, give or take the jitter. Returns the delay. */
   #schedule(base: number): number {
     if (this.#closed !== undefined || !this.#host.started) return base
-    const jitter = this.#settings.jitter
-    const delay = jitter === 0 ? base : base * (1 + jitter * (2 * Math.random() - 1))
+    const delay = this.#jittered(base)
     this.#host.scheduler.schedule(this.#task, delay)
     return delay
+  }
+
+  /** Fleet mode: schedules the next check one interval (give or take the jitter) after `loadedAt`. */
+  #scheduleAt(loadedAt: number): void {
+    if (this.#closed !== undefined || !this.#host.started) return
+    this.#host.scheduler.scheduleAt(this.#task, loadedAt + this.#jittered(this.#settings.interval))
+  }
+
+  #jittered(base: number): number {
+    const jitter = this.#settings.jitter
+    return jitter === 0 ? base : base * (1 + jitter * (2 * Math.random() - 1))
   }
 
   // ---- state and notifications ----------------------------------------------------------------
@@ -471,7 +635,7 @@ export class Resource<T = unknown> {
     this.#changed(before, after, 'store')
   }
 
-  #changed(before: ResourceState<T>, after: ResourceState<T>, source: 'load' | 'store'): void {
+  #changed(before: ResourceState<T>, after: ResourceState<T>, source: ValueSource): void {
     const host = this.#host
     const value = after.value as T
     if (host.events.has('change')) {
@@ -494,9 +658,10 @@ export class Resource<T = unknown> {
     }
   }
 
-  #save(state: ResourceState<T>): void {
+  /** Saves the value; the returned promise never rejects (failures are reported). */
+  #save(state: ResourceState<T>): Promise<void> | undefined {
     const { store, persist } = this.#settings
-    if (store === undefined || !persist) return
+    if (store === undefined || !persist) return undefined
     const entry: StoreEntry = { value: state.value, version: state.version, loadedAt: state.updatedAt ?? 0 }
     let write: Promise<boolean>
     try {
@@ -504,8 +669,9 @@ export class Resource<T = unknown> {
     } catch (error) {
       write = Promise.reject(error)
     }
-    write.then(undefined, (error: unknown) =>
-      this.#host.report(storeError(this.name, 'write', error), this.name),
+    return write.then(
+      () => {},
+      (error: unknown) => this.#storeFailed('write', error),
     )
   }
 
@@ -518,7 +684,7 @@ export class Resource<T = unknown> {
   }
 }
 
-function storeError(resource: string, op: 'read' | 'write', cause: unknown): StoreError {
+function storeError(resource: string, op: string, cause: unknown): StoreError {
   if (cause instanceof StoreError) return cause
   const message = cause instanceof Error ? cause.message : String(cause)
   return new StoreError(`could not ${op} the saved value of resource "${resource}": ${message}`, {

@@ -69,6 +69,9 @@ async function keptAlive<T>(promise: Promise<T>): Promise<T> {
   }
 }
 
+/** Store errors are reported at most once per this interval per resource. */
+const STORE_ERROR_INTERVAL_MS = 10_000
+
 /** How long `stop()` waits for loaders to settle after their signal was aborted. */
 const STOP_GRACE_MS = 1_000
 
@@ -89,6 +92,8 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   readonly #host: ResourceHost & { started: boolean }
   #stopping: Promise<void> | undefined
   readonly #attached = new Set<Store>()
+  /** When each resource last reported a store error: a store that is down must not flood `onError`. */
+  readonly #storeErrorAt = new Map<string, number>()
 
   constructor(options?: ResourcesOptions) {
     const settings = resolveRegistrySettings(options)
@@ -284,11 +289,22 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     return this.#events.on(event, listener)
   }
 
+  #storeErrorsLimited(resource: string | undefined): boolean {
+    const key = resource ?? ''
+    const now = this.#settings.clock.now()
+    const last = this.#storeErrorAt.get(key)
+    if (last !== undefined && now - last < STORE_ERROR_INTERVAL_MS) return true
+    this.#storeErrorAt.set(key, now)
+    return false
+  }
+
   /** Introduces a store to this registry once, so it can report background problems. */
   #attach(store: Store): void {
     if (this.#attached.has(store)) return
     this.#attached.add(store)
     try {
+      // Fleet mode: another replica's announcement of a new version makes the resource fetch it.
+      store.fleet?.watch((name, version) => this.#resources.get(name)?._announced(version))
       store.attach?.({
         reportError: (error, resource) => {
           const wrapped =
@@ -304,6 +320,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   #report(error: EvergreenError, resource: string | undefined): void {
     const onError = this.#settings.onError
     if (onError === undefined) return
+    if (error.code === 'E_STORE' && this.#storeErrorsLimited(resource)) return
     try {
       onError(error, resource)
     } catch {

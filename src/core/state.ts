@@ -11,12 +11,15 @@ import type { LoadError } from './errors.js'
  */
 export type ResourceStatus = 'pending' | 'ready' | 'restored' | 'degraded' | 'failed' | 'stale'
 
+/** Where a value came from: `load` (this process), `store` (restored at start), `fleet` (another replica). */
+export type ValueSource = 'load' | 'store' | 'fleet'
+
 /** Everything known about one resource. Immutable: each change makes a new state. */
 export interface ResourceState<T = unknown> {
   readonly value: T | undefined
   readonly hasValue: boolean
-  /** Where the current value came from. */
-  readonly source: 'load' | 'store' | undefined
+  /** Where the current value came from: this process's loader, a restore, or another replica's load. */
+  readonly source: ValueSource | undefined
   /** Highest version known: grows with each successful load and follows restored entries. */
   readonly version: number
   /** When the current value was loaded (clock ms); for a restored value, when it was loaded originally. */
@@ -39,9 +42,18 @@ export type ResourceAction<T = unknown> =
       readonly value: T
       readonly at: number
       readonly equals: (a: T, b: T) => boolean
+      /** The version to take (a fleet lease's fencing token); at least one above the current. */
+      readonly version?: number
     }
   | { readonly type: 'failed'; readonly error: LoadError; readonly at: number }
   | { readonly type: 'restored'; readonly value: T; readonly version: number; readonly loadedAt: number }
+  | {
+      readonly type: 'synced'
+      readonly value: T
+      readonly version: number
+      readonly loadedAt: number
+      readonly equals: (a: T, b: T) => boolean
+    }
   | { readonly type: 'seen'; readonly version: number }
 
 export const initialState: ResourceState<never> = Object.freeze({
@@ -70,7 +82,7 @@ export function reduce<T>(state: ResourceState<T>, action: ResourceAction<T>): R
         value: same ? state.value : action.value,
         hasValue: true,
         source: 'load',
-        version: state.version + 1,
+        version: Math.max(state.version + 1, action.version ?? 0),
         updatedAt: action.at,
         error: undefined,
         failedAt: undefined,
@@ -97,6 +109,22 @@ export function reduce<T>(state: ResourceState<T>, action: ResourceAction<T>): R
         version: action.version,
         updatedAt: action.loadedAt,
       }
+    case 'synced': {
+      // Another replica loaded a newer version: it is as good as a load of ours, failures included.
+      if (action.version <= state.version) return state
+      const same = state.hasValue && action.equals(state.value as T, action.value)
+      return {
+        ...state,
+        value: same ? state.value : action.value,
+        hasValue: true,
+        source: 'fleet',
+        version: action.version,
+        updatedAt: action.loadedAt,
+        error: undefined,
+        failedAt: undefined,
+        consecutiveFailures: 0,
+      }
+    }
     case 'seen':
       return action.version > state.version ? { ...state, version: action.version } : state
   }

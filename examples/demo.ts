@@ -1,0 +1,345 @@
+/**
+ * evergreen in one screen.
+ *
+ * Three resources live on a slow, flaky backend (50-300 ms per call, 20% of calls fail, 2% hang).
+ * evergreen refreshes them in the background; a steady stream of reads (thousands a second) asks
+ * for them, and every read is answered from memory at once, failures or not. A live table shows
+ * each resource once a second. At the end, the same reads against a plain TTL cache on the same
+ * backend show what that costs without evergreen.
+ *
+ * With the file snapshot store (the default), a second run starts with the values of the first.
+ *
+ *   npm start                                  # 15 s
+ *   npm start -- --duration 30 --interval 2    # refresh every 2 s, for 30 s
+ *   npm start -- --no-store                    # always a cold start
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parseArgs } from 'node:util'
+import { fileStore } from '../src/file/index.js'
+import { type Resource, Resources, type RestoreEvent, type Store } from '../src/index.js'
+import { BackendError, DEFAULT_BEHAVIOUR, SimulatedBackend } from './demo/backend.js'
+import { formatCount, formatMicros, formatRatio, formatSeconds, table } from './demo/format.js'
+import { Histogram } from './demo/histogram.js'
+import { Screen } from './demo/screen.js'
+import { TtlCache } from './demo/ttl-cache.js'
+
+/** A load that has not answered within this time fails, in both caches. */
+const TIMEOUT_MS = 1_000
+
+// ---- what the backend serves ------------------------------------------------------------------
+
+interface DemoResource<T> {
+  readonly name: string
+  /** The backend's current value. */
+  readonly produce: () => T
+  /** A few words about a value, for the table. */
+  readonly describe: (value: T) => string
+}
+
+/** Varies smoothly with time, so the values visibly change from load to load. */
+const wave = (periodSeconds: number) => Math.sin((Date.now() / 1_000 / periodSeconds) * 2 * Math.PI)
+const round = (n: number, digits: number) => Number(n.toFixed(digits))
+
+const exchangeRates: DemoResource<{ base: string; rates: Record<string, number> }> = {
+  name: 'exchange-rates',
+  produce: () => ({
+    base: 'EUR',
+    rates: { USD: round(1.08 + 0.004 * wave(7), 4), GBP: round(0.85 + 0.002 * wave(11), 4) },
+  }),
+  describe: (v) => `EUR/USD ${v.rates.USD?.toFixed(4)}`,
+}
+
+const featureFlags: DemoResource<Record<string, boolean>> = {
+  name: 'feature-flags',
+  produce: () => ({
+    'new-checkout': wave(13) > 0,
+    'dark-mode': true,
+    'search-v2': wave(5) > 0.3,
+    'beta-banner': wave(3) > 0,
+  }),
+  describe: (v) => `${Object.values(v).filter(Boolean).length} of ${Object.keys(v).length} on`,
+}
+
+const k8sPods: DemoResource<{ name: string; ready: boolean }[]> = {
+  name: 'k8s-pods',
+  produce: () =>
+    Array.from({ length: 6 + Math.round(2 * wave(9)) }, (_, i) => ({
+      name: `api-${i}`,
+      ready: Math.random() > 0.1,
+    })),
+  describe: (v) => `${v.filter((p) => p.ready).length}/${v.length} ready`,
+}
+
+const DEMO = [exchangeRates, featureFlags, k8sPods] as DemoResource<unknown>[]
+const SOURCES = Object.fromEntries(DEMO.map((r) => [r.name, r.produce]))
+
+// ---- command line -----------------------------------------------------------------------------
+
+const USAGE = `usage: npm start -- [options]
+  --duration <s>     how long to run, in seconds (default 15)
+  --interval <s>     refresh interval of evergreen and TTL of the plain cache, in seconds (default 1)
+  --rate <n>         reads per second, spread over the resources (default 3000)
+  --snapshot <path>  where the snapshot is kept (default .evergreen-demo/snapshot.json)
+  --no-store         run without the snapshot: every start is cold
+  --help             show this`
+
+interface Options {
+  durationMs: number
+  intervalMs: number
+  rate: number
+  snapshot: string | undefined
+}
+
+function readOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '15' },
+      interval: { type: 'string', default: '1' },
+      rate: { type: 'string', default: '3000' },
+      snapshot: { type: 'string', default: '.evergreen-demo/snapshot.json' },
+      'no-store': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  })
+  if (values.help) {
+    console.log(USAGE)
+    process.exit(0)
+  }
+  const positive = (option: string, text: string) => {
+    const n = Number(text)
+    if (!(n > 0 && Number.isFinite(n))) {
+      console.error(`--${option} must be a positive number; received "${text}"\n\n${USAGE}`)
+      process.exit(2)
+    }
+    return n
+  }
+  return {
+    durationMs: positive('duration', values.duration) * 1_000,
+    intervalMs: positive('interval', values.interval) * 1_000,
+    rate: positive('rate', values.rate),
+    snapshot: values['no-store'] ? undefined : values.snapshot,
+  }
+}
+
+// ---- the demo ---------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const options = readOptions()
+  const screen = new Screen(process.stdout, process.stdout.isTTY === true)
+  const { latency, failureRate, hangRate } = DEFAULT_BEHAVIOUR
+  screen.print(
+    `evergreen demo: ${DEMO.map((r) => r.name).join(', ')}, refreshed every ${formatSeconds(options.intervalMs)}`,
+    `backend: ${latency[0]}-${latency[1]} ms per call, ${failureRate * 100}% fail, ${hangRate * 100}% hang ` +
+      `(timeout ${formatSeconds(TIMEOUT_MS)}); ${formatCount(options.rate)} reads/s for ${formatSeconds(options.durationMs)}`,
+    '',
+  )
+
+  // The run ends after --duration of reads or on Ctrl-C, whichever comes first; either way with the
+  // summary. Waiting for the first values counts apart, and is given up after --duration too.
+  const end = new AbortController()
+  const ended = new Promise<void>((resolve) => end.signal.addEventListener('abort', () => resolve()))
+  let deadline = setTimeout(() => end.abort(), options.durationMs)
+  let interrupted = false
+  const onInterrupt = () => {
+    interrupted = true
+    process.once('SIGINT', () => process.exit(130)) // a second Ctrl-C does not wait
+    end.abort()
+  }
+  process.once('SIGINT', onInterrupt)
+
+  // 1. evergreen: define the resources; each load is one backend call.
+  const backend = new SimulatedBackend(SOURCES)
+  // The snapshot file keeps the last good values across runs (its directory is made if missing).
+  const store = options.snapshot === undefined ? undefined : fileStore({ path: options.snapshot })
+  const storeProblems: string[] = []
+  const resources = new Resources({
+    interval: options.intervalMs,
+    timeout: TIMEOUT_MS,
+    retry: { initial: '250ms' },
+    store,
+    onError: (error) => {
+      if (error.code === 'E_STORE') storeProblems.push(error.message)
+    },
+  })
+  const restored: RestoreEvent[] = []
+  resources.on('restore', (event) => restored.push(event))
+  let latest = ''
+  resources.on('error', ({ name, error, retryIn }) => {
+    const cause = error.cause instanceof BackendError ? error.cause.message : 'no answer in time'
+    latest = `${name}: ${cause}; last good value still served, retry in ${formatSeconds(retryIn)}`
+  })
+  const handles: Resource<unknown>[] = DEMO.map((r) =>
+    resources.define(r.name, ({ signal }) => backend.fetch(r.name, signal)),
+  )
+
+  // 2. The plain TTL cache, on a backend that behaves the same (with its own call count).
+  const ttlBackend = new SimulatedBackend(SOURCES)
+  const ttl = new TtlCache((name, signal) => ttlBackend.fetch(name, signal), options.intervalMs, TIMEOUT_MS)
+
+  // 3. Start, and wait for a first value of each resource (at once when restored from the snapshot).
+  const warmUp = performance.now()
+  void resources.start()
+  for (const r of DEMO) Promise.resolve(ttl.get(r.name)).catch(() => {}) // warm the TTL cache as well
+  const ready = await Promise.race([
+    Promise.all(handles.map((h) => h.ready())).then(
+      () => true,
+      () => false,
+    ),
+    ended.then(() => false),
+  ])
+  clearTimeout(deadline)
+  if (ready) screen.print(startMessage(store, options.snapshot, restored, performance.now() - warmUp), '')
+  else if (!interrupted) screen.print('no first value within --duration: giving up')
+
+  // 4. The read stream: the same reads, at a steady rate, go to both caches.
+  const evergreenReads = new Stats()
+  const ttlReads = new Stats()
+  const perSecond = DEMO.map(() => new Histogram())
+  const read = (i: number) => {
+    const k = i % DEMO.length
+    let t = performance.now()
+    try {
+      handles[k]?.get()
+    } catch {
+      evergreenReads.failed++
+    }
+    const micros = (performance.now() - t) * 1_000
+    evergreenReads.latency.record(micros)
+    perSecond[k]?.record(micros)
+
+    t = performance.now()
+    const value = ttl.get(DEMO[k]?.name ?? '')
+    if (!(value instanceof Promise)) ttlReads.latency.record((performance.now() - t) * 1_000)
+    else
+      value.then(
+        () => ttlReads.latency.record((performance.now() - t) * 1_000),
+        () => {
+          ttlReads.latency.record((performance.now() - t) * 1_000)
+          ttlReads.failed++
+        },
+      )
+  }
+
+  // 5. The live table, once a second.
+  const streamStart = performance.now()
+  let drawnAt = Number.NEGATIVE_INFINITY
+  const draw = () => {
+    drawnAt = performance.now()
+    const elapsed = formatSeconds(performance.now() - streamStart)
+    const health = resources.status().resources
+    const rows = DEMO.map((r, k) => {
+      const h = health[k]
+      const p99 = perSecond[k]?.quantile(0.99)
+      perSecond[k]?.reset()
+      const value = handles[k]?.peek().value
+      return [
+        ...(screen.tty ? [] : [elapsed]),
+        r.name,
+        h?.status ?? '-',
+        value === undefined ? '-' : describeSafely(r, value),
+        formatSeconds(h?.age),
+        formatCount(h?.loads ?? 0),
+        formatCount(h?.failures ?? 0),
+        formatMicros(p99),
+      ]
+    })
+    const header = ['resource', 'status', 'value', 'value age', 'loads', 'failures', 'read p99']
+    const time = screen.tty ? [] : ['time']
+    const t = table(
+      [...time, ...header],
+      rows,
+      [...time.map(() => 'right' as const), 'left', 'left', 'left', 'right', 'right', 'right', 'right'],
+      [...time.map(() => 6), 14, 8, 14, 9, 5, 8, 9],
+    )
+    const reads = `${formatCount(evergreenReads.latency.count)} reads`
+    screen.update(`${elapsed}  ${reads}  (Ctrl-C to stop)`, t.header, t.rows, latest && `latest: ${latest}`)
+  }
+  if (ready) {
+    deadline = setTimeout(() => end.abort(), options.durationMs)
+    draw()
+    const ticker = setInterval(draw, 1_000)
+    let issued = 0
+    while (!end.signal.aborted) {
+      const due = Math.floor(((performance.now() - streamStart) / 1_000) * options.rate)
+      for (; issued < due; issued++) read(issued)
+      await sleep(1)
+    }
+    clearInterval(ticker)
+    if (performance.now() - drawnAt > 250) draw()
+    screen.end()
+  }
+
+  // 6. Stop: evergreen aborts its loads and saves the snapshot; the TTL cache aborts its loads.
+  clearTimeout(deadline)
+  process.removeListener('SIGINT', onInterrupt)
+  const seconds = formatSeconds(performance.now() - streamStart) + (interrupted ? ' (stopped by Ctrl-C)' : '')
+  await resources.stop()
+  ttl.close()
+
+  screen.print('', ...summary(seconds, evergreenReads, ttlReads, backend.calls, ttlBackend.calls))
+  if (store !== undefined && storeProblems.length === 0) {
+    screen.print(`snapshot saved to ${options.snapshot}: the next run starts warm`)
+  }
+  for (const problem of storeProblems) screen.print(`snapshot problem: ${problem}`)
+}
+
+/** What a cache did with the reads it was given. */
+class Stats {
+  readonly latency = new Histogram()
+  failed = 0
+}
+
+function describeSafely(resource: DemoResource<unknown>, value: unknown): string {
+  try {
+    return resource.describe(value)
+  } catch {
+    return '?' // a snapshot written by an older version of the demo
+  }
+}
+
+function startMessage(
+  store: Store | undefined,
+  path: string | undefined,
+  restored: readonly RestoreEvent[],
+  waitedMs: number,
+): string {
+  if (store === undefined)
+    return `snapshot off (--no-store): a cold start, first values in ${waitedMs.toFixed(0)} ms`
+  if (restored.length === 0) {
+    return `no snapshot yet at ${path}: a cold start, first values in ${waitedMs.toFixed(0)} ms`
+  }
+  const ages = restored.map((e) => e.age)
+  const [low, high] = [formatSeconds(Math.min(...ages)), formatSeconds(Math.max(...ages))]
+  const age = low === high ? low : `${low.replace(' s', '')}-${high}`
+  return `restored ${restored.length} value${restored.length === 1 ? '' : 's'} from the snapshot, age ${age}`
+}
+
+function summary(seconds: string, evergreen: Stats, ttl: Stats, evergreenCalls: number, ttlCalls: number) {
+  const rows = [
+    ['evergreen', evergreen, evergreenCalls],
+    ['plain TTL cache', ttl, ttlCalls],
+  ] as const
+  const t = table(
+    ['same reads, same backend', 'reads', 'read p99', 'read max', 'backend calls', 'failed reads'],
+    rows.map(([name, stats, calls]) => [
+      name,
+      formatCount(stats.latency.count),
+      formatMicros(stats.latency.quantile(0.99)),
+      formatMicros(stats.latency.count === 0 ? undefined : stats.latency.max),
+      formatCount(calls),
+      formatCount(stats.failed),
+    ]),
+    ['left', 'right', 'right', 'right', 'right', 'right'],
+  )
+  const lines = [`summary after ${seconds}:`, t.header, ...t.rows, '']
+  const e99 = evergreen.latency.quantile(0.99)
+  const t99 = ttl.latency.quantile(0.99)
+  if (e99 === undefined || t99 === undefined) return [...lines, 'no reads were made: nothing to compare']
+  const speed = e99 <= t99 ? `${formatRatio(t99 / e99)} faster` : `${formatRatio(e99 / t99)} slower`
+  const conclusion =
+    `evergreen: reads ${speed} at p99, ${formatCount(evergreen.failed)} failed reads ` +
+    `(vs ${formatCount(ttl.failed)}), ${formatCount(evergreenCalls)} backend calls (vs ${formatCount(ttlCalls)}).`
+  return [...lines, conclusion]
+}
+
+await main()
