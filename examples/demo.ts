@@ -125,6 +125,11 @@ function readOptions(): Options {
 
 async function main(): Promise<void> {
   const options = readOptions()
+  // Piped into `head` or a closed pager: stop quietly instead of crashing on the next write.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0)
+    throw error
+  })
   const screen = new Screen(process.stdout, process.stdout.isTTY === true)
   const { latency, failureRate, hangRate } = DEFAULT_BEHAVIOUR
   screen.print(
@@ -249,7 +254,7 @@ async function main(): Promise<void> {
       [...time, ...header],
       rows,
       [...time.map(() => 'right' as const), 'left', 'left', 'left', 'right', 'right', 'right', 'right'],
-      [...time.map(() => 6), 14, 8, 14, 9, 5, 8, 9],
+      [...time.map(() => 6), 14, 8, 14, 9, 5, 8, 8],
     )
     const reads = `${formatCount(evergreenReads.latency.count)} reads`
     screen.update(`${elapsed}  ${reads}  (Ctrl-C to stop)`, t.header, t.rows, latest && `latest: ${latest}`)
@@ -269,12 +274,11 @@ async function main(): Promise<void> {
     screen.end()
   }
 
-  // 6. Stop: evergreen aborts its loads and saves the snapshot; the TTL cache aborts its loads.
+  // 6. Stop: evergreen aborts its loads and saves the snapshot.
   clearTimeout(deadline)
   process.removeListener('SIGINT', onInterrupt)
   const seconds = formatSeconds(performance.now() - streamStart) + (interrupted ? ' (stopped by Ctrl-C)' : '')
-  await resources.stop()
-  ttl.close()
+  await Promise.all([resources.stop(), ttl.idle()]) // reads waiting on the TTL cache finish, or time out
 
   screen.print('', ...summary(seconds, evergreenReads, ttlReads, backend.calls, ttlBackend.calls))
   if (store !== undefined && storeProblems.length === 0) {

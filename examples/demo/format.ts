@@ -34,13 +34,19 @@ export function formatRatio(ratio: number): string {
 
 export type Align = 'left' | 'right'
 
-/** Lays out `rows` under `header` in columns two spaces apart; numbers read best right-aligned. */
+/**
+ * Lays out `rows` under `header` in columns two spaces apart; numbers read best right-aligned.
+ * `minWidths` keeps columns from shifting between updates.
+ */
 export function table(
   header: readonly string[],
   rows: readonly (readonly string[])[],
   align: readonly Align[],
+  minWidths: readonly number[] = [],
 ) {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const widths = header.map((h, i) =>
+    Math.max(minWidths[i] ?? 0, h.length, ...rows.map((r) => (r[i] ?? '').length)),
+  )
   const line = (cells: readonly string[]) =>
     cells
       .map((cell, i) => (align[i] === 'right' ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))

@@ -11,7 +11,7 @@ export class TtlCache {
   readonly #ttl: number
   readonly #timeout: number
   readonly #entries = new Map<string, { value: unknown; expires: number }>()
-  readonly #inflight = new Map<string, { promise: Promise<unknown>; controller: AbortController }>()
+  readonly #inflight = new Map<string, Promise<unknown>>()
 
   constructor(load: (key: string, signal: AbortSignal) => Promise<unknown>, ttl: number, timeout: number) {
     this.#load = load
@@ -19,19 +19,19 @@ export class TtlCache {
     this.#timeout = timeout
   }
 
-  /** The cached value if fresh, otherwise a promise of a freshly loaded one. */
+  /** The cached value if fresh (never a promise), otherwise a promise of a freshly loaded one. */
   get(key: string): unknown {
     const entry = this.#entries.get(key)
     if (entry !== undefined && entry.expires > Date.now()) return entry.value
-    return (this.#inflight.get(key) ?? this.#start(key)).promise
+    return this.#inflight.get(key) ?? this.#start(key)
   }
 
-  /** Aborts the loads in flight. */
-  close(): void {
-    for (const { controller } of this.#inflight.values()) controller.abort(new Error('cache closed'))
+  /** Resolves once the loads in flight have settled (each within the timeout). */
+  async idle(): Promise<void> {
+    await Promise.allSettled(this.#inflight.values())
   }
 
-  #start(key: string): { promise: Promise<unknown>; controller: AbortController } {
+  #start(key: string): Promise<unknown> {
     const controller = new AbortController()
     const timer = setTimeout(
       () => controller.abort(new Error(`load of "${key}" timed out after ${this.#timeout} ms`)),
@@ -47,15 +47,14 @@ export class TtlCache {
         throw error
       },
     )
-    const load = { promise, controller }
-    this.#inflight.set(key, load)
-    // Handled here so that a load nobody awaits any more (after close) is not an unhandled rejection.
+    this.#inflight.set(key, promise)
+    // Handled here too, so that a load whose readers all went away is not an unhandled rejection.
     promise
       .finally(() => {
         clearTimeout(timer)
         this.#inflight.delete(key)
       })
       .catch(() => {})
-    return load
+    return promise
   }
 }

@@ -1,0 +1,386 @@
+/**
+ * Scale: 100,000 resources in one process, refreshed every second by loaders that take 50 ms.
+ * Compares evergreen (one scheduler, one platform timer) with a naive refresher (one `setTimeout`
+ * per resource, same loader) on:
+ *
+ * - timers: how many the refresh machinery has armed at once (through a counting clock for
+ *   evergreen, a counter for the naive one), and the ref'd `Timeout`s Node reports (the loaders');
+ * - memory per resource: `heapUsed` growth after full GCs, every resource sharing one value;
+ * - event-loop delay p99 in steady state (after the start burst), `monitorEventLoopDelay`;
+ * - each resource's refresh period against interval + its own load time (jitter 0).
+ *
+ * Each implementation runs in its own child process (`--scale-variant <name>`), so neither
+ * inherits the other's heap or timers.
+ */
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { type Clock, Resources } from '../src/index.js'
+import { bytes, checks, fmt, heapUsedAfterGc, mean, sleep, table } from './support.js'
+
+const N = 100_000
+const INTERVAL_MS = 1_000
+const LOAD_MS = 50
+/** Steady-state window, in ms after start: the start burst is over by its beginning. */
+const WINDOW_START = 3_000
+const WINDOW_END = 13_000
+const ELD_RESOLUTION_MS = 1
+const MEMORY_TARGET = 512
+
+type Variant = 'evergreen' | 'naive'
+
+interface VariantResult {
+  readonly variant: Variant
+  readonly bytesPerResource: number
+  readonly heapBefore: number
+  readonly heapAfter: number
+  /** Loads in flight when memory was measured (should be 0: all idle between refreshes). */
+  readonly inflightAtMeasure: number
+  readonly startMs: number
+  readonly idleEldP99: number
+  readonly eldP50: number
+  readonly eldP99: number
+  readonly eldMax: number
+  readonly maxArmed: number
+  readonly timerArms: number
+  readonly activeTimeoutsMin: number
+  readonly activeTimeoutsMax: number
+  readonly meanPeriod: number
+  readonly meanLoad: number
+  readonly meanDeviation: number
+  readonly worstDeviation: number
+  readonly within1pct: number
+  readonly measuredResources: number
+  readonly loads: number
+}
+
+// ---- the child: one implementation ---------------------------------------------------------------
+
+interface Value {
+  readonly items: readonly string[]
+}
+
+/** Per-resource bookkeeping of the loader, in typed arrays so it costs no objects per resource. */
+class Recorder {
+  readonly first = new Float64Array(N)
+  readonly last = new Float64Array(N)
+  readonly starts = new Uint32Array(N)
+  readonly loadSum = new Float64Array(N)
+  readonly loadCount = new Uint32Array(N)
+  started = 0
+  completed = 0
+  windowStart = Number.POSITIVE_INFINITY
+  windowEnd = Number.POSITIVE_INFINITY
+
+  /** The loader every resource shares: 50 ms on a timer, then the shared value. */
+  load(i: number, value: Value): Promise<Value> {
+    const t = performance.now()
+    this.started++
+    const inWindow = t >= this.windowStart && t <= this.windowEnd
+    if (inWindow) {
+      if (this.starts[i]++ === 0) this.first[i] = t
+      this.last[i] = t
+    }
+    return new Promise((resolve) => {
+      setTimeout(() => {
+        this.completed++
+        if (inWindow) {
+          this.loadSum[i]! += performance.now() - t
+          this.loadCount[i]!++
+        }
+        resolve(value)
+      }, LOAD_MS)
+    })
+  }
+}
+
+/** Wraps the global timers (unref'd, like the default clock) and counts the armed ones. */
+class CountingClock implements Clock {
+  readonly #armed = new Set<unknown>()
+  max = 0
+  arms = 0
+
+  get armed(): number {
+    return this.#armed.size
+  }
+
+  now(): number {
+    return Date.now()
+  }
+
+  setTimeout(callback: () => void, ms: number): unknown {
+    const handle: NodeJS.Timeout = setTimeout(() => {
+      this.#armed.delete(handle)
+      callback()
+    }, ms)
+    handle.unref()
+    this.#armed.add(handle)
+    this.arms++
+    this.max = Math.max(this.max, this.#armed.size)
+    return handle
+  }
+
+  clearTimeout(handle: unknown): void {
+    clearTimeout(handle as NodeJS.Timeout)
+    this.#armed.delete(handle)
+  }
+}
+
+interface Running {
+  readonly started: Promise<void>
+  readonly stop: () => Promise<void>
+  readonly maxArmed: () => number
+  readonly arms: () => number
+}
+
+function startEvergreen(names: readonly string[], index: Map<string, number>, rec: Recorder, value: Value) {
+  const clock = new CountingClock()
+  const resources = new Resources({ interval: INTERVAL_MS, jitter: 0, concurrency: Number.POSITIVE_INFINITY, clock })
+  const loader = ({ name }: { name: string }) => rec.load(index.get(name)!, value)
+  for (const name of names) resources.define(name, loader)
+  const running: Running = {
+    started: resources.start({ wait: true }),
+    stop: () => resources.stop(),
+    maxArmed: () => clock.max,
+    arms: () => clock.arms,
+  }
+  return running
+}
+
+/** The naive refresher: a `setTimeout` per resource, re-armed after each load, same loader. */
+function startNaive(names: readonly string[], index: Map<string, number>, rec: Recorder, value: Value) {
+  interface Entry {
+    value: Value | undefined
+    timer: NodeJS.Timeout | undefined
+  }
+  const entries = new Map<string, Entry>()
+  let armed = 0
+  let max = 0
+  let arms = 0
+  let stopped = false
+  let firstLoads = 0
+  let allLoaded: () => void = () => {}
+  const started = new Promise<void>((resolve) => {
+    allLoaded = resolve
+  })
+  for (const name of names) {
+    const i = index.get(name)!
+    const entry: Entry = { value: undefined, timer: undefined }
+    const tick = (): void => {
+      if (entry.timer !== undefined) armed--
+      entry.timer = undefined
+      rec.load(i, value).then((loaded) => {
+        if (entry.value === undefined && ++firstLoads === names.length) allLoaded()
+        entry.value = loaded
+        if (stopped) return
+        entry.timer = setTimeout(tick, INTERVAL_MS)
+        entry.timer.unref()
+        arms++
+        max = Math.max(max, ++armed)
+      })
+    }
+    entries.set(name, entry)
+    tick()
+  }
+  const running: Running = {
+    started,
+    stop: async () => {
+      stopped = true
+      for (const entry of entries.values()) clearTimeout(entry.timer)
+    },
+    maxArmed: () => max,
+    arms: () => arms,
+  }
+  return running
+}
+
+const countTimeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+
+async function measureVariant(variant: Variant): Promise<VariantResult> {
+  // Idle event-loop delay first: the floor of this measurement on this machine.
+  const idle = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS })
+  idle.enable()
+  await sleep(1_000)
+  idle.disable()
+
+  // Everything a user would hold anyway is built before the baseline: names, the value, the bookkeeping.
+  const names = Array.from({ length: N }, (_, i) => `resource-${i}`)
+  const index = new Map(names.map((name, i) => [name, i]))
+  const value: Value = { items: ['a', 'b', 'c'] }
+  const rec = new Recorder()
+  const heapBefore = await heapUsedAfterGc()
+
+  const t0 = performance.now()
+  rec.windowStart = t0 + WINDOW_START
+  rec.windowEnd = t0 + WINDOW_END
+  const running = variant === 'evergreen' ? startEvergreen(names, index, rec, value) : startNaive(names, index, rec, value)
+  const startMs = performance.now() - t0
+  await running.started
+  // Every resource has loaded once and waits for its next refresh, a second away: measure now.
+  const heapAfter = await heapUsedAfterGc()
+  const inflightAtMeasure = rec.started - rec.completed
+  process.stderr.write(
+    `[scale] ${variant}: started in ${fmt(startMs, 0)} ms, ready after ${fmt(performance.now() - t0, 0)} ms\n`,
+  )
+
+  const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS })
+  const timeouts: number[] = []
+  for (let second = 1; second * 1000 <= WINDOW_END; second++) {
+    const wait = t0 + second * 1000 - performance.now()
+    if (wait > 0) await sleep(wait)
+    // The bench's own sleep has fired, so every Timeout left belongs to the loaders (or the refresher).
+    timeouts.push(countTimeouts())
+    if (second * 1000 === WINDOW_START) eld.enable()
+  }
+  eld.disable()
+  await running.stop()
+
+  const deviations: number[] = []
+  const periods: number[] = []
+  const loadTimes: number[] = []
+  for (let i = 0; i < N; i++) {
+    const starts = rec.starts[i]!
+    const loads = rec.loadCount[i]!
+    if (starts < 3 || loads === 0) continue
+    const period = (rec.last[i]! - rec.first[i]!) / (starts - 1)
+    const load = rec.loadSum[i]! / loads
+    periods.push(period)
+    loadTimes.push(load)
+    deviations.push(period / (INTERVAL_MS + load) - 1)
+  }
+  const ms = (ns: number) => ns / 1e6
+  return {
+    variant,
+    bytesPerResource: (heapAfter - heapBefore) / N,
+    heapBefore,
+    heapAfter,
+    inflightAtMeasure,
+    startMs,
+    idleEldP99: ms(idle.percentile(99)),
+    eldP50: ms(eld.percentile(50)),
+    eldP99: ms(eld.percentile(99)),
+    eldMax: ms(eld.max),
+    maxArmed: running.maxArmed(),
+    timerArms: running.arms(),
+    activeTimeoutsMin: Math.min(...timeouts.slice(WINDOW_START / 1000)),
+    activeTimeoutsMax: Math.max(...timeouts.slice(WINDOW_START / 1000)),
+    meanPeriod: mean(periods),
+    meanLoad: mean(loadTimes),
+    meanDeviation: mean(deviations),
+    worstDeviation: deviations.reduce((worst, d) => Math.max(worst, Math.abs(d)), 0),
+    within1pct: deviations.filter((d) => Math.abs(d) <= 0.01).length / Math.max(1, deviations.length),
+    measuredResources: deviations.length,
+    loads: rec.started,
+  }
+}
+
+// ---- the parent: both implementations, one report ------------------------------------------------
+
+function runVariant(variant: Variant): Promise<VariantResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ['--scale-variant', variant], {
+      execArgv: ['--expose-gc', '--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
+    let result: VariantResult | undefined
+    let failure: string | undefined
+    child.on('message', (m: { result?: VariantResult; error?: string }) => {
+      result = m.result
+      failure = m.error
+    })
+    child.on('exit', (code) => {
+      if (result !== undefined) resolve(result)
+      else reject(new Error(`scale variant ${variant} failed (exit ${code}): ${failure ?? 'no result'}`))
+    })
+  })
+}
+
+export async function run(): Promise<string> {
+  const ever = await runVariant('evergreen')
+  const naive = await runVariant('naive')
+  const pct = (v: number) => `${fmt(v * 100, 2)}%`
+  const msf = (v: number) => `${fmt(v, 1)} ms`
+  const rows = (pick: (r: VariantResult) => string) => [pick(ever), pick(naive)]
+  const line = (label: string, pick: (r: VariantResult) => string) => [label, ...rows(pick)]
+
+  return [
+    '## 100,000 resources (`scale.bench.ts`)',
+    '',
+    checks([
+      {
+        target: 'timers of the refresh machinery stay constant (evergreen: at most 1 armed)',
+        measured: `at most ${fmt(ever.maxArmed, 0)} armed at once (${fmt(ever.timerArms, 0)} arms in all); naive: ${fmt(naive.maxArmed, 0)}`,
+        met: ever.maxArmed <= 1,
+      },
+      {
+        target: `memory per resource < ${MEMORY_TARGET} bytes`,
+        measured: `${fmt(ever.bytesPerResource, 0)} B (naive: ${fmt(naive.bytesPerResource, 0)} B)`,
+        met: ever.bytesPerResource < MEMORY_TARGET,
+      },
+      {
+        target: 'event-loop delay p99 < 10 ms while all refresh (steady state)',
+        measured: `${msf(ever.eldP99)} (naive: ${msf(naive.eldP99)}; idle loop: ${msf(ever.idleEldP99)})`,
+        met: ever.eldP99 < 10,
+      },
+      {
+        target: 'event-loop delay p99 better than the naive refresher',
+        measured: `${msf(ever.eldP99)} vs ${msf(naive.eldP99)}`,
+        met: ever.eldP99 < naive.eldP99,
+      },
+      {
+        target: 'each refresh period within 1% of interval + load time',
+        measured: `worst ${pct(ever.worstDeviation)}, mean ${pct(ever.meanDeviation)}; ${pct(ever.within1pct)} of resources within 1%`,
+        met: ever.worstDeviation <= 0.01,
+      },
+    ]),
+    '',
+    table(
+      ['', 'evergreen', 'naive (setTimeout per resource)'],
+      [
+        line('Timers armed by the refresher, max at once', (r) => fmt(r.maxArmed, 0)),
+        line('Timer arms in all', (r) => fmt(r.timerArms, 0)),
+        line("Ref'd `Timeout`s in the process (the loaders'), min – max", (r) =>
+          `${fmt(r.activeTimeoutsMin, 0)} – ${fmt(r.activeTimeoutsMax, 0)}`,
+        ),
+        line('Memory per resource', (r) => `${fmt(r.bytesPerResource, 0)} B`),
+        line('Heap, before → after defining and loading', (r) => `${bytes(r.heapBefore)} → ${bytes(r.heapAfter)}`),
+        line('Loads in flight when memory was measured', (r) => fmt(r.inflightAtMeasure, 0)),
+        line('Start (synchronous part of defining + starting)', (r) => msf(r.startMs)),
+        line('Event-loop delay p50, steady state', (r) => msf(r.eldP50)),
+        line('Event-loop delay p99, steady state', (r) => msf(r.eldP99)),
+        line('Event-loop delay max, steady state', (r) => msf(r.eldMax)),
+        line('Event-loop delay p99, idle (before defining)', (r) => msf(r.idleEldP99)),
+        line('Mean refresh period', (r) => msf(r.meanPeriod)),
+        line('Mean load time (loader start to its value)', (r) => msf(r.meanLoad)),
+        line('Period vs interval + load: mean deviation', (r) => pct(r.meanDeviation)),
+        line('Period vs interval + load: worst resource', (r) => pct(r.worstDeviation)),
+        line('Resources within 1%', (r) => `${pct(r.within1pct)} of ${fmt(r.measuredResources, 0)}`),
+        line('Loads in all', (r) => fmt(r.loads, 0)),
+      ],
+    ),
+    '',
+    `${fmt(N, 0)} resources, \`interval: ${INTERVAL_MS}\`, \`jitter: 0\`, \`concurrency: Infinity\` (the documented ` +
+      `default is 64, which would queue this burst; here every due load starts at once). Each loader waits ` +
+      `${LOAD_MS} ms on its own \`setTimeout\` and returns one shared value object. Each implementation runs in ` +
+      'its own process. evergreen gets a counting clock (wrapping the global timers, unref\'d like the default); ' +
+      "the naive refresher's timers are counted as it arms them. Node's `getActiveResourcesInfo()` lists only " +
+      "ref'd timers, so its `Timeout` count is the loaders' own timers, sampled once a second. Memory is measured " +
+      'right after every resource has loaded once (all idle, the next refresh a second away), as heap growth over ' +
+      'a baseline that already holds the names, the value and the bookkeeping arrays. Event-loop delay is ' +
+      `\`monitorEventLoopDelay({ resolution: ${ELD_RESOLUTION_MS} })\` from ${WINDOW_START / 1000} s to ` +
+      `${WINDOW_END / 1000} s after start; its figures include the ${ELD_RESOLUTION_MS} ms sampling period (an ` +
+      'idle loop reads about 1.1 ms). Refresh period: per resource, the mean time between load starts within that ' +
+      "window, compared with the interval plus that resource's mean load time (timer lateness under load counts " +
+      'as load time: it is the loader being late, not the scheduler).',
+  ].join('\n')
+}
+
+// Child mode: `node --expose-gc --import tsx bench/scale.bench.ts --scale-variant <name>`.
+const variantAt = process.argv.indexOf('--scale-variant')
+if (variantAt !== -1) {
+  const variant = process.argv[variantAt + 1] as Variant
+  measureVariant(variant).then(
+    (result) => process.send!({ result }, () => process.exit(0)),
+    (error: unknown) => process.send!({ error: String((error as Error)?.stack ?? error) }, () => process.exit(1)),
+  )
+}

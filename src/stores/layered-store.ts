@@ -1,0 +1,68 @@
+import type { Store, StoreEntry } from './store.js'
+
+/**
+ * Stacks stores: typically Redis over a file snapshot, so a replica that boots while Redis is
+ * unreachable still starts warm. Reads ask every layer and take the newest version; writes go to
+ * every layer and report the first layer's outcome (a failing lower layer is reported, not fatal).
+ * Fleet coordination, if any, is the first layer's.
+ */
+export function layeredStore(first: Store, ...rest: Store[]): Store {
+  const layers = [first, ...rest]
+  const settle = <T>(op: (s: Store) => Promise<T>) =>
+    Promise.allSettled(
+      layers.map((s) => {
+        try {
+          return op(s)
+        } catch (error) {
+          return Promise.reject(error)
+        }
+      }),
+    )
+  let report: ((error: unknown, resource?: string) => void) | undefined
+  const store: Store = {
+    ...(first.fleet === undefined ? {} : { fleet: first.fleet }),
+    attach(context) {
+      report = (error, resource) => context.reportError(error, resource)
+      for (const layer of layers) layer.attach?.(context)
+    },
+    async get(name) {
+      const results = await settle((s) => s.get(name))
+      let newest: StoreEntry | undefined
+      let answered = false
+      for (const result of results) {
+        if (result.status === 'rejected') continue
+        answered = true
+        if (result.value !== undefined && (newest === undefined || result.value.version > newest.version)) {
+          newest = result.value
+        }
+      }
+      if (!answered) throw (results[0] as PromiseRejectedResult).reason
+      return newest
+    },
+    async set(name, entry) {
+      const [top, ...below] = await settle((s) => s.set(name, entry))
+      for (const result of below) if (result.status === 'rejected') report?.(result.reason, name)
+      if (top!.status === 'rejected') throw top!.reason
+      return top!.value
+    },
+    async delete(name) {
+      const results = await settle((s) => s.delete(name))
+      const failed = results.find((r) => r.status === 'rejected')
+      if (failed !== undefined) throw failed.reason
+    },
+    async list() {
+      const results = await settle((s) => s.list())
+      const names = new Set<string>()
+      for (const result of results)
+        if (result.status === 'fulfilled') for (const n of result.value) names.add(n)
+      if (results.every((r) => r.status === 'rejected')) throw (results[0] as PromiseRejectedResult).reason
+      return [...names]
+    },
+    async close() {
+      const results = await settle((s) => s.close())
+      const failed = results.find((r) => r.status === 'rejected')
+      if (failed !== undefined) throw failed.reason
+    },
+  }
+  return store
+}

@@ -1,0 +1,189 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { type LoadContext, Resources, type StoreEntry } from '../../src/index.js'
+import { replicaStore, type SharedMemory, sharedMemory } from './shared-memory.js'
+
+const INTERVAL = 10_000
+
+interface Replica {
+  resources: Resources
+  calls: number
+  versions: Map<string, number[]>
+}
+
+function fleet(
+  shared: SharedMemory,
+  count: number,
+  names: string[],
+  loader?: (ctx: LoadContext<unknown>) => unknown,
+) {
+  const replicas: Replica[] = []
+  for (let r = 0; r < count; r++) {
+    const replica: Replica = {
+      resources: new Resources({ interval: INTERVAL, timeout: 5_000, store: replicaStore(shared) }),
+      calls: 0,
+      versions: new Map(),
+    }
+    for (const name of names) {
+      const resource = replica.resources.define(name, async (ctx) => {
+        replica.calls++
+        if (loader !== undefined) return loader(ctx)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        return { name, by: r, at: Date.now() }
+      })
+      resource.subscribe(() => {
+        const seen = replica.versions.get(name) ?? []
+        seen.push(resource.peek().version)
+        replica.versions.set(name, seen)
+      })
+    }
+    replicas.push(replica)
+  }
+  return replicas
+}
+
+const totalCalls = (replicas: Replica[]) => replicas.reduce((n, r) => n + r.calls, 0)
+
+beforeEach(() => {
+  vi.useFakeTimers()
+})
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('fleet mode (shared store with leases)', () => {
+  it('makes about one backend call per resource per interval for the whole fleet', async () => {
+    const shared = sharedMemory()
+    const names = ['a', 'b', 'c', 'd', 'e']
+    const replicas = fleet(shared, 4, names)
+    for (const r of replicas) void r.resources.start()
+    await vi.advanceTimersByTimeAsync(100 * INTERVAL)
+    const perResourcePerInterval = totalCalls(replicas) / names.length / 100
+    // Alone, four replicas would make four calls per interval.
+    expect(perResourcePerInterval).toBeGreaterThan(0.9)
+    expect(perResourcePerInterval).toBeLessThan(1.1)
+    for (const r of replicas) await r.resources.stop()
+  })
+
+  it('converges every replica to the same version, and versions only go up', async () => {
+    const shared = sharedMemory()
+    const replicas = fleet(shared, 3, ['x', 'y'])
+    for (const r of replicas) void r.resources.start()
+    await vi.advanceTimersByTimeAsync(20 * INTERVAL + 500)
+    for (const name of ['x', 'y']) {
+      const shared_version = shared.entries.get(name)!.version
+      for (const r of replicas) {
+        expect(r.resources.resource(name).peek().version).toBe(shared_version)
+        const seen = r.versions.get(name)!
+        expect(seen).toEqual([...seen].sort((a, b) => a - b))
+        expect(new Set(seen).size).toBe(seen.length)
+      }
+    }
+    for (const r of replicas) await r.resources.stop()
+  })
+
+  it('serves a new replica the shared value at once, without loading it again', async () => {
+    const shared = sharedMemory()
+    shared.entries.set('rates', { value: { eur: 1.1 }, version: 7, loadedAt: Date.now() - 1_000 })
+    const [replica] = fleet(shared, 1, ['rates'])
+    await replica!.resources.start({ wait: true })
+    expect(replica!.resources.get('rates')).toEqual({ eur: 1.1 })
+    expect(replica!.calls).toBe(0)
+    // It loads when the shared value becomes due: one interval after the shared load.
+    await vi.advanceTimersByTimeAsync(INTERVAL * 1.1)
+    expect(replica!.calls).toBe(1)
+    expect(replica!.resources.resource('rates').peek().version).toBe(8)
+    await replica!.resources.stop()
+  })
+
+  it('lets another replica take over when the lease holder dies mid-load', async () => {
+    const shared = sharedMemory()
+    let hang = true
+    const replicas = fleet(shared, 2, ['k'], async ({ signal }) => {
+      if (hang) {
+        hang = false
+        // The first holder never finishes: as if its process were killed mid-load.
+        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
+      }
+      return 'fresh'
+    })
+    // Only the first replica starts at first, and takes the lease.
+    void replicas[0]!.resources.start()
+    await vi.advanceTimersByTimeAsync(10)
+    expect(shared.leases.get('k')).toBeDefined()
+    // Its process "dies": its lease is no longer renewed.
+    replicas[0]!.resources.stop()
+    shared.leases.get('k')!.expiresAt = Date.now() + 3_000
+    void replicas[1]!.resources.start()
+    await vi.advanceTimersByTimeAsync(3_000 + INTERVAL * 1.1)
+    expect(replicas[1]!.resources.get('k')).toBe('fresh')
+    await replicas[1]!.resources.stop()
+  })
+
+  it('refuses the write of a holder that lost its lease, and keeps the newer value', async () => {
+    const shared = sharedMemory()
+    const store = replicaStore(shared)
+    const lease = await store.fleet.acquire('v', 0)
+    shared.leases.delete('v') // expired while paused
+    const other = await replicaStore(shared).fleet.acquire('v', 0)
+    expect(other!.token).toBeGreaterThan(lease!.token)
+    await store.set('v', { value: 'newer', version: other!.token, loadedAt: 2 })
+    expect(await store.set('v', { value: 'late', version: lease!.token, loadedAt: 1 })).toBe(false)
+    expect(shared.entries.get('v')!.value).toBe('newer')
+  })
+
+  it('loads alone while the shared store is down, and coordinates again when it is back', async () => {
+    const shared = sharedMemory()
+    const errors: unknown[] = []
+    const replicas = fleet(shared, 2, ['z'])
+    for (const r of replicas) r.resources.on('error', (e) => errors.push(e))
+    for (const r of replicas) void r.resources.start()
+    await vi.advanceTimersByTimeAsync(2 * INTERVAL)
+    shared.down = true
+    const before = totalCalls(replicas)
+    await vi.advanceTimersByTimeAsync(10 * INTERVAL)
+    // Each replica keeps its value fresh on its own: about one call each per interval.
+    expect(totalCalls(replicas) - before).toBeGreaterThanOrEqual(16)
+    for (const r of replicas) expect(r.resources.resource('z').peek().status).toBe('ready')
+    shared.down = false
+    await vi.advanceTimersByTimeAsync(2 * INTERVAL)
+    const resumed = totalCalls(replicas)
+    await vi.advanceTimersByTimeAsync(10 * INTERVAL)
+    expect(totalCalls(replicas) - resumed).toBeLessThanOrEqual(12)
+    expect(errors).toEqual([]) // store trouble is not a load failure
+    for (const r of replicas) await r.resources.stop()
+  })
+
+  it('converges even when every announcement is lost', async () => {
+    const shared = sharedMemory()
+    shared.dropAnnouncements = true
+    const replicas = fleet(shared, 3, ['q'])
+    for (const r of replicas) void r.resources.start()
+    await vi.advanceTimersByTimeAsync(10 * INTERVAL)
+    const versions = replicas.map((r) => r.resources.resource('q').peek().version)
+    const newest = shared.entries.get('q')!.version
+    // Without announcements a replica learns a new version at its next check, within an interval.
+    for (const v of versions) expect(newest - v).toBeLessThanOrEqual(1)
+    // And the shared load time alone keeps the fleet to about one call per interval.
+    expect(totalCalls(replicas) / 10).toBeLessThan(1.3)
+    for (const r of replicas) await r.resources.stop()
+  })
+
+  it('keeps versions above what replicas have seen after the shared store lost its data', async () => {
+    const shared = sharedMemory()
+    const replicas = fleet(shared, 2, ['w'])
+    for (const r of replicas) void r.resources.start()
+    await vi.advanceTimersByTimeAsync(5 * INTERVAL)
+    const seen = Math.max(...replicas.map((r) => r.resources.resource('w').peek().version))
+    shared.entries.clear()
+    shared.fences.clear()
+    shared.leases.clear()
+    await vi.advanceTimersByTimeAsync(3 * INTERVAL)
+    const entry = shared.entries.get('w') as StoreEntry
+    expect(entry.version).toBeGreaterThan(seen)
+    for (const r of replicas) {
+      const v = r.versions.get('w')!
+      expect(v).toEqual([...v].sort((a, b) => a - b))
+    }
+    for (const r of replicas) await r.resources.stop()
+  })
+})
