@@ -14,7 +14,7 @@
  */
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
 import { type Clock, Resources } from '../src/index.js'
 import { bytes, checks, fmt, heapUsedAfterGc, mean, sleep, table } from './support.js'
 
@@ -41,6 +41,9 @@ interface VariantResult {
   readonly eldP50: number
   readonly eldP99: number
   readonly eldMax: number
+  readonly gcCount: number
+  readonly gcTotalMs: number
+  readonly gcMaxMs: number
   readonly maxArmed: number
   readonly timerArms: number
   readonly activeTimeoutsMin: number
@@ -224,15 +227,27 @@ async function measureVariant(variant: Variant): Promise<VariantResult> {
   )
 
   const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS })
+  // Garbage-collection pauses in the window, to tell them apart from time spent in callbacks.
+  const gcPauses: number[] = []
+  const gcObserver = new PerformanceObserver((list) => {
+    if (eldOn) for (const entry of list.getEntries()) gcPauses.push(entry.duration)
+  })
+  let eldOn = false
+  gcObserver.observe({ entryTypes: ['gc'] })
   const timeouts: number[] = []
   for (let second = 1; second * 1000 <= WINDOW_END; second++) {
     const wait = t0 + second * 1000 - performance.now()
     if (wait > 0) await sleep(wait)
     // The bench's own sleep has fired, so every Timeout left belongs to the loaders (or the refresher).
     timeouts.push(countTimeouts())
-    if (second * 1000 === WINDOW_START) eld.enable()
+    if (second * 1000 === WINDOW_START) {
+      eld.enable()
+      eldOn = true
+    }
   }
   eld.disable()
+  eldOn = false
+  gcObserver.disconnect()
   await running.stop()
 
   const deviations: number[] = []
@@ -260,6 +275,9 @@ async function measureVariant(variant: Variant): Promise<VariantResult> {
     eldP50: ms(eld.percentile(50)),
     eldP99: ms(eld.percentile(99)),
     eldMax: ms(eld.max),
+    gcCount: gcPauses.length,
+    gcTotalMs: gcPauses.reduce((a, b) => a + b, 0),
+    gcMaxMs: Math.max(0, ...gcPauses),
     maxArmed: running.maxArmed(),
     timerArms: running.arms(),
     activeTimeoutsMin: Math.min(...timeouts.slice(WINDOW_START / 1000)),
@@ -349,6 +367,9 @@ export async function run(): Promise<string> {
         line('Event-loop delay p50, steady state', (r) => msf(r.eldP50)),
         line('Event-loop delay p99, steady state', (r) => msf(r.eldP99)),
         line('Event-loop delay max, steady state', (r) => msf(r.eldMax)),
+        line('GC pauses in the window: count, total, longest', (r) =>
+          `${fmt(r.gcCount, 0)}, ${msf(r.gcTotalMs)}, ${msf(r.gcMaxMs)}`,
+        ),
         line('Event-loop delay p99, idle (before defining)', (r) => msf(r.idleEldP99)),
         line('Mean refresh period', (r) => msf(r.meanPeriod)),
         line('Mean load time (loader start to its value)', (r) => msf(r.meanLoad)),
@@ -379,8 +400,13 @@ export async function run(): Promise<string> {
 const variantAt = process.argv.indexOf('--scale-variant')
 if (variantAt !== -1) {
   const variant = process.argv[variantAt + 1] as Variant
+  // Run by hand (without a parent to send to), it prints its result instead.
+  const send = (message: object, code: number) =>
+    process.send === undefined
+      ? process.stdout.write(`${JSON.stringify(message, null, 2)}\n`, () => process.exit(code))
+      : process.send(message, () => process.exit(code))
   measureVariant(variant).then(
-    (result) => process.send!({ result }, () => process.exit(0)),
-    (error: unknown) => process.send!({ error: String((error as Error)?.stack ?? error) }, () => process.exit(1)),
+    (result) => send({ result }, 0),
+    (error: unknown) => send({ error: String((error as Error)?.stack ?? error) }, 1),
   )
 }

@@ -326,6 +326,11 @@ export class Resource<T = unknown> {
       load.abort(error)
       this.#settle(load)
       load.reject?.(error)
+      // Handing the lease back lets another replica take over at once instead of after its expiry.
+      if (load.lease !== undefined) {
+        const released = this.#release(load.lease)
+        done = done === undefined ? released : Promise.all([done, released]).then(() => {})
+      }
     }
     const waiters = this.#readyWaiters
     this.#readyWaiters = undefined
@@ -443,8 +448,7 @@ export class Resource<T = unknown> {
     const lost = (cause?: unknown) => {
       if (load.settled) return
       const error = new LoadAbortedError(this.name, 'its fleet lease was lost')
-      if (cause !== undefined)
-        this.#storeFailed('renew the lease of', cause)
+      if (cause !== undefined) this.#storeFailed('renew the lease of', cause)
       load.abort(error)
       this.#failed(load, error)
     }
@@ -459,8 +463,8 @@ export class Resource<T = unknown> {
     )
   }
 
-  #release(lease: Lease): void {
-    lease.release().then(undefined, (error: unknown) => {
+  #release(lease: Lease): Promise<void> {
+    return lease.release().then(undefined, (error: unknown) => {
       this.#storeFailed('release the lease of', error)
     })
   }

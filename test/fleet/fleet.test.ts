@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { type LoadContext, Resources, type StoreEntry } from '../../src/index.js'
+import { type FleetStore, type LoadContext, Resources, type StoreEntry } from '../../src/index.js'
 import { replicaStore, type SharedMemory, sharedMemory } from './shared-memory.js'
 
 const INTERVAL = 10_000
@@ -95,28 +95,42 @@ describe('fleet mode (shared store with leases)', () => {
     await replica!.resources.stop()
   })
 
-  it('lets another replica take over when the lease holder dies mid-load', async () => {
+  it('lets another replica take over within lease + interval when the lease holder dies mid-load', async () => {
     const shared = sharedMemory()
-    let hang = true
-    const replicas = fleet(shared, 2, ['k'], async ({ signal }) => {
-      if (hang) {
-        hang = false
-        // The first holder never finishes: as if its process were killed mid-load.
-        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
-      }
-      return 'fresh'
-    })
-    // Only the first replica starts at first, and takes the lease.
-    void replicas[0]!.resources.start()
+    // The first replica's process "dies" mid-load: it never renews, releases or writes again.
+    const dying = replicaStore(shared, 3_000)
+    const silent = () => new Promise<never>(() => {})
+    const zombie: FleetStore = {
+      ...dying,
+      set: silent,
+      fleet: {
+        ...dying.fleet,
+        acquire: async (name, floor) => {
+          const lease = await dying.fleet.acquire(name, floor)
+          return lease && { token: lease.token, renew: silent, release: silent }
+        },
+      },
+    }
+    const first = new Resources({ interval: INTERVAL, timeout: 60_000, store: zombie })
+    first.define('k', () => silent())
+    void first.start()
     await vi.advanceTimersByTimeAsync(10)
     expect(shared.leases.get('k')).toBeDefined()
-    // Its process "dies": its lease is no longer renewed.
-    replicas[0]!.resources.stop()
-    shared.leases.get('k')!.expiresAt = Date.now() + 3_000
-    void replicas[1]!.resources.start()
-    await vi.advanceTimersByTimeAsync(3_000 + INTERVAL * 1.1)
-    expect(replicas[1]!.resources.get('k')).toBe('fresh')
-    await replicas[1]!.resources.stop()
+    void first.stop()
+
+    const [survivor] = fleet(shared, 1, ['k'], () => 'fresh')
+    void survivor!.resources.start()
+    const diedAt = Date.now()
+    await vi.waitFor(
+      () => {
+        vi.advanceTimersByTime(100)
+        expect(survivor!.resources.resource('k').peek().hasValue).toBe(true)
+      },
+      { timeout: 5_000, interval: 1 },
+    )
+    expect(Date.now() - diedAt).toBeLessThanOrEqual(3_000 + INTERVAL * 1.1 + 200)
+    expect(survivor!.resources.get('k')).toBe('fresh')
+    await survivor!.resources.stop()
   })
 
   it('refuses the write of a holder that lost its lease, and keeps the newer value', async () => {

@@ -96,3 +96,32 @@ export async function timed<T>(
     return { ms: performance.now() - started, error, ok: false }
   }
 }
+
+let barriers = 0
+/**
+ * Resolves once `store` hears its channel: publishes probes until one arrives, then a last one, so
+ * every probe has been delivered (one connection delivers in order) before the test listens.
+ */
+export async function subscribed(store: FleetStore, publisher: Redis, prefix: string): Promise<void> {
+  const id = `barrier-${++barriers}`
+  const heard = new Set<number>()
+  const unsubscribe = store.fleet.watch((name, version) => {
+    if (name === id) heard.add(version)
+  })
+  try {
+    let probe = 0
+    await until(
+      async () => {
+        await publisher.publish(`${prefix}:changes`, JSON.stringify({ n: id, v: ++probe }))
+        return heard.size > 0
+      },
+      5_000,
+      `the store subscribes to ${prefix}:changes`,
+    )
+    const last = ++probe
+    await publisher.publish(`${prefix}:changes`, JSON.stringify({ n: id, v: last }))
+    await until(() => heard.has(last), 2_000, 'the last probe arrives')
+  } finally {
+    unsubscribe()
+  }
+}
