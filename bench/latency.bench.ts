@@ -236,7 +236,10 @@ export async function run(): Promise<string> {
       {
         target: 'evergreen: one backend call per resource per refresh (expected ±1)',
         measured: ever
-          .map((m) => `${range(m.calls)} (expected ${expectedCalls(m.elapsed)}) at ${fmt(m.contender.rate, 0)}/s`)
+          .map(
+            (m) =>
+              `${range(m.calls)} (expected ${expectedCalls(m.elapsed)}) at ${fmt(m.contender.rate, 0)}/s`,
+          )
           .join(', '),
         met: callsOk,
       },

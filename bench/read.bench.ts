@@ -154,11 +154,14 @@ export async function run(): Promise<string> {
       },
     ]),
     '',
-    table(['Contender', 'ns/op (median)', 'p10 – p90 of rounds', 'vs Map.get (median of paired ratios)'], rows),
+    table(
+      ['Contender', 'ns/op (median)', 'p10 – p90 of rounds', 'vs Map.get (median of paired ratios)'],
+      rows,
+    ),
     '',
     `${fmt(ITERATIONS, 0)} reads per round, ${WARMUP_ROUNDS} warm-up rounds then ${ROUNDS} timed rounds, ` +
       'contenders interleaved with the order rotated each round. Ratios are the median over rounds of ' +
-      'each round\'s time over the `Map.get` time of the same round (paired, so machine drift cancels). Every loop reads the same value object ' +
+      "each round's time over the `Map.get` time of the same round (paired, so machine drift cancels). Every loop reads the same value object " +
       'by the same key and adds a field of it to a checked sink. The loop floor is the cost of the loop ' +
       'and the sink alone; it is included in every other row. The resource uses the defaults that matter ' +
       'for a read (`maxStale: Infinity`); with a finite `maxStale` a read also reads the clock. ' +

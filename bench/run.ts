@@ -102,6 +102,14 @@ function header(): string {
     ['Memory', `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`],
     ['OS', `${os.type()} ${os.release()} (${process.arch})`],
     ['Node.js', process.version],
+    // Other programs competing for the CPU show up in every timing: say how busy the machine was.
+    [
+      'Load average at start (1/5/15 min)',
+      os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' / '),
+    ],
     ['Date', new Date().toISOString().slice(0, 10)],
   ]
   return ['| Machine | |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n')
@@ -151,9 +159,9 @@ function replaceBlock(doc: string, name: string, body: string): string {
   return doc.slice(0, i) + block + doc.slice(j + end.length)
 }
 
-function writeDoc(outcomes: readonly Outcome[]): void {
+function writeDoc(machine: string, outcomes: readonly Outcome[]): void {
   let doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : INTRO
-  doc = replaceBlock(doc, HEADER, `## Machine\n\n${header()}`)
+  doc = replaceBlock(doc, HEADER, `## Machine\n\n${machine}`)
   for (const o of outcomes) {
     // A failed run keeps the previous results of that benchmark rather than replacing them with an error.
     if (o.ok) doc = replaceBlock(doc, o.name, o.markdown)
@@ -175,6 +183,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     names = [only]
   }
+  const machine = header()
   const outcomes: Outcome[] = []
   for (const name of names) {
     log(`[bench] ${name}: running`)
@@ -182,9 +191,9 @@ async function main(argv: readonly string[]): Promise<number> {
     log(`[bench] ${name}: ${outcome.ok ? 'done' : 'FAILED'} in ${outcome.seconds.toFixed(1)} s`)
     outcomes.push(outcome)
   }
-  const report = [`# Benchmark report`, header(), ...outcomes.map((o) => o.markdown)].join('\n\n')
+  const report = [`# Benchmark report`, machine, ...outcomes.map((o) => o.markdown)].join('\n\n')
   process.stdout.write(`${report}\n`)
-  if (write) writeDoc(outcomes)
+  if (write) writeDoc(machine, outcomes)
   return outcomes.every((o) => o.ok) ? 0 : 1
 }
 

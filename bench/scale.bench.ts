@@ -13,8 +13,8 @@
  * inherits the other's heap or timers.
  */
 import { fork } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
 import { type Clock, Resources } from '../src/index.js'
 import { bytes, checks, fmt, heapUsedAfterGc, mean, sleep, table } from './support.js'
 
@@ -28,19 +28,29 @@ const ELD_RESOLUTION_MS = 1
 const MEMORY_TARGET = 512
 
 type Variant = 'evergreen' | 'naive'
+/** Memory is measured in its own process with refreshes an hour apart, so no load is in flight. */
+type Phase = 'memory' | 'timing'
+const MEMORY_INTERVAL_MS = 3_600_000
 
-interface VariantResult {
-  readonly variant: Variant
+interface MemoryResult {
   readonly bytesPerResource: number
   readonly heapBefore: number
   readonly heapAfter: number
-  /** Loads in flight when memory was measured (should be 0: all idle between refreshes). */
+  /** Loads in flight when memory was measured (0: all idle between refreshes). */
   readonly inflightAtMeasure: number
+}
+
+interface TimingResult {
+  readonly variant: Variant
   readonly startMs: number
   readonly idleEldP99: number
   readonly eldP50: number
   readonly eldP99: number
   readonly eldMax: number
+  /** CPU time of the process in the window, as a fraction of one core's wall time. */
+  readonly cpuShare: number
+  /** CPU time of the process in the window per load started in it, in µs. */
+  readonly cpuPerLoadUs: number
   readonly gcCount: number
   readonly gcTotalMs: number
   readonly gcMaxMs: number
@@ -56,6 +66,8 @@ interface VariantResult {
   readonly measuredResources: number
   readonly loads: number
 }
+
+type VariantResult = MemoryResult & TimingResult
 
 // ---- the child: one implementation ---------------------------------------------------------------
 
@@ -81,7 +93,8 @@ class Recorder {
     this.started++
     const inWindow = t >= this.windowStart && t <= this.windowEnd
     if (inWindow) {
-      if (this.starts[i]++ === 0) this.first[i] = t
+      if (this.starts[i] === 0) this.first[i] = t
+      this.starts[i]!++
       this.last[i] = t
     }
     return new Promise((resolve) => {
@@ -136,9 +149,20 @@ interface Running {
   readonly arms: () => number
 }
 
-function startEvergreen(names: readonly string[], index: Map<string, number>, rec: Recorder, value: Value) {
+function startEvergreen(
+  names: readonly string[],
+  index: Map<string, number>,
+  rec: Recorder,
+  value: Value,
+  interval: number,
+) {
   const clock = new CountingClock()
-  const resources = new Resources({ interval: INTERVAL_MS, jitter: 0, concurrency: Number.POSITIVE_INFINITY, clock })
+  const resources = new Resources({
+    interval,
+    jitter: 0,
+    concurrency: Number.POSITIVE_INFINITY,
+    clock,
+  })
   const loader = ({ name }: { name: string }) => rec.load(index.get(name)!, value)
   for (const name of names) resources.define(name, loader)
   const running: Running = {
@@ -151,7 +175,13 @@ function startEvergreen(names: readonly string[], index: Map<string, number>, re
 }
 
 /** The naive refresher: a `setTimeout` per resource, re-armed after each load, same loader. */
-function startNaive(names: readonly string[], index: Map<string, number>, rec: Recorder, value: Value) {
+function startNaive(
+  names: readonly string[],
+  index: Map<string, number>,
+  rec: Recorder,
+  value: Value,
+  interval: number,
+) {
   interface Entry {
     value: Value | undefined
     timer: NodeJS.Timeout | undefined
@@ -176,7 +206,7 @@ function startNaive(names: readonly string[], index: Map<string, number>, rec: R
         if (entry.value === undefined && ++firstLoads === names.length) allLoaded()
         entry.value = loaded
         if (stopped) return
-        entry.timer = setTimeout(tick, INTERVAL_MS)
+        entry.timer = setTimeout(tick, interval)
         entry.timer.unref()
         arms++
         max = Math.max(max, ++armed)
@@ -199,29 +229,45 @@ function startNaive(names: readonly string[], index: Map<string, number>, rec: R
 
 const countTimeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
 
-async function measureVariant(variant: Variant): Promise<VariantResult> {
+const build = (variant: Variant) => {
+  // Everything a user would hold anyway is built before the baseline: names, the value, the bookkeeping.
+  const names = Array.from({ length: N }, (_, i) => `resource-${i}`)
+  const index = new Map(names.map((name, i) => [name, i]))
+  const value: Value = { items: ['a', 'b', 'c'] }
+  const rec = new Recorder()
+  const start = (interval: number) =>
+    variant === 'evergreen'
+      ? startEvergreen(names, index, rec, value, interval)
+      : startNaive(names, index, rec, value, interval)
+  return { rec, start }
+}
+
+async function measureMemory(variant: Variant): Promise<MemoryResult> {
+  const { rec, start } = build(variant)
+  const heapBefore = await heapUsedAfterGc()
+  const running = start(MEMORY_INTERVAL_MS)
+  await running.started
+  // Every resource has loaded once and waits for its next refresh, an hour away.
+  const heapAfter = await heapUsedAfterGc()
+  const inflightAtMeasure = rec.started - rec.completed
+  await running.stop()
+  return { bytesPerResource: (heapAfter - heapBefore) / N, heapBefore, heapAfter, inflightAtMeasure }
+}
+
+async function measureTiming(variant: Variant): Promise<TimingResult> {
   // Idle event-loop delay first: the floor of this measurement on this machine.
   const idle = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS })
   idle.enable()
   await sleep(1_000)
   idle.disable()
 
-  // Everything a user would hold anyway is built before the baseline: names, the value, the bookkeeping.
-  const names = Array.from({ length: N }, (_, i) => `resource-${i}`)
-  const index = new Map(names.map((name, i) => [name, i]))
-  const value: Value = { items: ['a', 'b', 'c'] }
-  const rec = new Recorder()
-  const heapBefore = await heapUsedAfterGc()
-
+  const { rec, start } = build(variant)
   const t0 = performance.now()
   rec.windowStart = t0 + WINDOW_START
   rec.windowEnd = t0 + WINDOW_END
-  const running = variant === 'evergreen' ? startEvergreen(names, index, rec, value) : startNaive(names, index, rec, value)
+  const running = start(INTERVAL_MS)
   const startMs = performance.now() - t0
   await running.started
-  // Every resource has loaded once and waits for its next refresh, a second away: measure now.
-  const heapAfter = await heapUsedAfterGc()
-  const inflightAtMeasure = rec.started - rec.completed
   process.stderr.write(
     `[scale] ${variant}: started in ${fmt(startMs, 0)} ms, ready after ${fmt(performance.now() - t0, 0)} ms\n`,
   )
@@ -235,6 +281,9 @@ async function measureVariant(variant: Variant): Promise<VariantResult> {
   let eldOn = false
   gcObserver.observe({ entryTypes: ['gc'] })
   const timeouts: number[] = []
+  let cpuStart = process.cpuUsage()
+  let wallStart = 0
+  let loadsStart = 0
   for (let second = 1; second * 1000 <= WINDOW_END; second++) {
     const wait = t0 + second * 1000 - performance.now()
     if (wait > 0) await sleep(wait)
@@ -243,10 +292,17 @@ async function measureVariant(variant: Variant): Promise<VariantResult> {
     if (second * 1000 === WINDOW_START) {
       eld.enable()
       eldOn = true
+      cpuStart = process.cpuUsage()
+      wallStart = performance.now()
+      loadsStart = rec.started
     }
   }
   eld.disable()
   eldOn = false
+  const cpu = process.cpuUsage(cpuStart)
+  const cpuMs = (cpu.user + cpu.system) / 1000
+  const wallMs = performance.now() - wallStart
+  const windowLoads = rec.started - loadsStart
   gcObserver.disconnect()
   await running.stop()
 
@@ -266,15 +322,13 @@ async function measureVariant(variant: Variant): Promise<VariantResult> {
   const ms = (ns: number) => ns / 1e6
   return {
     variant,
-    bytesPerResource: (heapAfter - heapBefore) / N,
-    heapBefore,
-    heapAfter,
-    inflightAtMeasure,
     startMs,
     idleEldP99: ms(idle.percentile(99)),
     eldP50: ms(eld.percentile(50)),
     eldP99: ms(eld.percentile(99)),
     eldMax: ms(eld.max),
+    cpuShare: cpuMs / wallMs,
+    cpuPerLoadUs: (cpuMs * 1000) / Math.max(1, windowLoads),
     gcCount: gcPauses.length,
     gcTotalMs: gcPauses.reduce((a, b) => a + b, 0),
     gcMaxMs: Math.max(0, ...gcPauses),
@@ -294,23 +348,29 @@ async function measureVariant(variant: Variant): Promise<VariantResult> {
 
 // ---- the parent: both implementations, one report ------------------------------------------------
 
-function runVariant(variant: Variant): Promise<VariantResult> {
+function runChild<R>(variant: Variant, phase: Phase): Promise<R> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--scale-variant', variant], {
+    const child = fork(fileURLToPath(import.meta.url), ['--scale-variant', variant, phase], {
       execArgv: ['--expose-gc', '--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
-    let result: VariantResult | undefined
+    let result: R | undefined
     let failure: string | undefined
-    child.on('message', (m: { result?: VariantResult; error?: string }) => {
+    child.on('message', (m: { result?: R; error?: string }) => {
       result = m.result
       failure = m.error
     })
     child.on('exit', (code) => {
       if (result !== undefined) resolve(result)
-      else reject(new Error(`scale variant ${variant} failed (exit ${code}): ${failure ?? 'no result'}`))
+      else reject(new Error(`scale ${variant} ${phase} failed (exit ${code}): ${failure ?? 'no result'}`))
     })
   })
+}
+
+async function runVariant(variant: Variant): Promise<VariantResult> {
+  const memory = await runChild<MemoryResult>(variant, 'memory')
+  const timing = await runChild<TimingResult>(variant, 'timing')
+  return { ...memory, ...timing }
 }
 
 export async function run(): Promise<string> {
@@ -357,18 +417,25 @@ export async function run(): Promise<string> {
       [
         line('Timers armed by the refresher, max at once', (r) => fmt(r.maxArmed, 0)),
         line('Timer arms in all', (r) => fmt(r.timerArms, 0)),
-        line("Ref'd `Timeout`s in the process (the loaders'), min – max", (r) =>
-          `${fmt(r.activeTimeoutsMin, 0)} – ${fmt(r.activeTimeoutsMax, 0)}`,
+        line(
+          "Ref'd `Timeout`s in the process (the loaders'), min – max",
+          (r) => `${fmt(r.activeTimeoutsMin, 0)} – ${fmt(r.activeTimeoutsMax, 0)}`,
         ),
         line('Memory per resource', (r) => `${fmt(r.bytesPerResource, 0)} B`),
-        line('Heap, before → after defining and loading', (r) => `${bytes(r.heapBefore)} → ${bytes(r.heapAfter)}`),
+        line(
+          'Heap, before → after defining and loading (memory run)',
+          (r) => `${bytes(r.heapBefore)} → ${bytes(r.heapAfter)}`,
+        ),
         line('Loads in flight when memory was measured', (r) => fmt(r.inflightAtMeasure, 0)),
         line('Start (synchronous part of defining + starting)', (r) => msf(r.startMs)),
         line('Event-loop delay p50, steady state', (r) => msf(r.eldP50)),
         line('Event-loop delay p99, steady state', (r) => msf(r.eldP99)),
         line('Event-loop delay max, steady state', (r) => msf(r.eldMax)),
-        line('GC pauses in the window: count, total, longest', (r) =>
-          `${fmt(r.gcCount, 0)}, ${msf(r.gcTotalMs)}, ${msf(r.gcMaxMs)}`,
+        line('CPU used in the window (share of one core)', (r) => pct(r.cpuShare)),
+        line('CPU time per load in the window', (r) => `${fmt(r.cpuPerLoadUs, 1)} µs`),
+        line(
+          'GC pauses in the window: count, total, longest',
+          (r) => `${fmt(r.gcCount, 0)}, ${msf(r.gcTotalMs)}, ${msf(r.gcMaxMs)}`,
         ),
         line('Event-loop delay p99, idle (before defining)', (r) => msf(r.idleEldP99)),
         line('Mean refresh period', (r) => msf(r.meanPeriod)),
@@ -383,11 +450,11 @@ export async function run(): Promise<string> {
     `${fmt(N, 0)} resources, \`interval: ${INTERVAL_MS}\`, \`jitter: 0\`, \`concurrency: Infinity\` (the documented ` +
       `default is 64, which would queue this burst; here every due load starts at once). Each loader waits ` +
       `${LOAD_MS} ms on its own \`setTimeout\` and returns one shared value object. Each implementation runs in ` +
-      'its own process. evergreen gets a counting clock (wrapping the global timers, unref\'d like the default); ' +
+      "its own process. evergreen gets a counting clock (wrapping the global timers, unref'd like the default); " +
       "the naive refresher's timers are counted as it arms them. Node's `getActiveResourcesInfo()` lists only " +
       "ref'd timers, so its `Timeout` count is the loaders' own timers, sampled once a second. Memory is measured " +
-      'right after every resource has loaded once (all idle, the next refresh a second away), as heap growth over ' +
-      'a baseline that already holds the names, the value and the bookkeeping arrays. Event-loop delay is ' +
+      'in a separate process with the interval set to an hour (memory per resource does not depend on it), right ' +
+      'after every resource has loaded once, so no load is in flight: heap growth over a baseline that already holds the names, the value and the bookkeeping arrays. Event-loop delay is ' +
       `\`monitorEventLoopDelay({ resolution: ${ELD_RESOLUTION_MS} })\` from ${WINDOW_START / 1000} s to ` +
       `${WINDOW_END / 1000} s after start; its figures include the ${ELD_RESOLUTION_MS} ms sampling period (an ` +
       'idle loop reads about 1.1 ms). Refresh period: per resource, the mean time between load starts within that ' +
@@ -396,16 +463,18 @@ export async function run(): Promise<string> {
   ].join('\n')
 }
 
-// Child mode: `node --expose-gc --import tsx bench/scale.bench.ts --scale-variant <name>`.
+// Child mode: `node --expose-gc --import tsx bench/scale.bench.ts --scale-variant <name> <phase>`.
 const variantAt = process.argv.indexOf('--scale-variant')
 if (variantAt !== -1) {
   const variant = process.argv[variantAt + 1] as Variant
+  const phase = process.argv[variantAt + 2] as Phase
   // Run by hand (without a parent to send to), it prints its result instead.
   const send = (message: object, code: number) =>
     process.send === undefined
       ? process.stdout.write(`${JSON.stringify(message, null, 2)}\n`, () => process.exit(code))
       : process.send(message, () => process.exit(code))
-  measureVariant(variant).then(
+  const measure = phase === 'memory' ? measureMemory(variant) : measureTiming(variant)
+  measure.then(
     (result) => send({ result }, 0),
     (error: unknown) => send({ error: String((error as Error)?.stack ?? error) }, 1),
   )

@@ -73,7 +73,8 @@ type Gc = (options?: { type?: 'major' | 'minor'; execution?: 'sync' | 'async' })
 /** The `gc()` function exposed by `--expose-gc`; throws a clear error when it is missing. */
 export function gcFunction(): Gc {
   const gc = (globalThis as { gc?: Gc }).gc
-  if (typeof gc !== 'function') throw new Error('run the benchmarks with node --expose-gc (npm run bench does)')
+  if (typeof gc !== 'function')
+    throw new Error('run the benchmarks with node --expose-gc (npm run bench does)')
   return gc
 }
 

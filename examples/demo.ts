@@ -147,7 +147,10 @@ async function main(): Promise<void> {
   let interrupted = false
   const onInterrupt = () => {
     interrupted = true
-    process.once('SIGINT', () => process.exit(130)) // a second Ctrl-C does not wait
+    process.once('SIGINT', () => {
+      screen.end() // a second Ctrl-C does not wait
+      process.exit(130)
+    })
     end.abort()
   }
   process.once('SIGINT', onInterrupt)
@@ -171,7 +174,7 @@ async function main(): Promise<void> {
   let latest = ''
   resources.on('error', ({ name, error, retryIn }) => {
     const cause = error.cause instanceof BackendError ? error.cause.message : 'no answer in time'
-    latest = `${name}: ${cause}; last good value still served, retry in ${formatSeconds(retryIn)}`
+    latest = `${name}: ${cause}, still serving its last good value (retry in ${formatSeconds(retryIn)})`
   })
   const handles: Resource<unknown>[] = DEMO.map((r) =>
     resources.define(r.name, ({ signal }) => backend.fetch(r.name, signal)),
@@ -182,6 +185,7 @@ async function main(): Promise<void> {
   const ttl = new TtlCache((name, signal) => ttlBackend.fetch(name, signal), options.intervalMs, TIMEOUT_MS)
 
   // 3. Start, and wait for a first value of each resource (at once when restored from the snapshot).
+  //    `start({ wait: true })` would reject if a first load failed; `ready()` waits through the retries.
   const warmUp = performance.now()
   void resources.start()
   for (const r of DEMO) Promise.resolve(ttl.get(r.name)).catch(() => {}) // warm the TTL cache as well

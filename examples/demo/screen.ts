@@ -1,4 +1,4 @@
-import type { Writable } from 'node:stream'
+import type { WriteStream } from 'node:tty'
 
 const CURSOR_UP = (n: number) => `\x1b[${n}A`
 const CLEAR_DOWN = '\x1b[J'
@@ -10,12 +10,12 @@ const SHOW_CURSOR = '\x1b[?25h'
  * CI log) each update is appended as plain lines, with the header printed once.
  */
 export class Screen {
-  readonly #out: Writable
+  readonly #out: NodeJS.WritableStream & Partial<Pick<WriteStream, 'columns'>>
   readonly #tty: boolean
   #drawn = 0
   #headerPrinted = false
 
-  constructor(out: Writable, tty: boolean) {
+  constructor(out: NodeJS.WritableStream & Partial<Pick<WriteStream, 'columns'>>, tty: boolean) {
     this.#out = out
     this.#tty = tty
   }
@@ -36,7 +36,9 @@ export class Screen {
    */
   update(title: string, header: string, rows: readonly string[], footer: string): void {
     if (this.#tty) {
-      const lines = [title, header, ...rows, footer]
+      // A line wider than the terminal would wrap, and the redraw would climb too few lines.
+      const width = (this.#out.columns ?? 80) - 1
+      const lines = [title, header, ...rows, footer].map((l) => (l.length > width ? l.slice(0, width) : l))
       const back = this.#drawn > 0 ? CURSOR_UP(this.#drawn) + CLEAR_DOWN : HIDE_CURSOR
       this.#out.write(back + lines.map((l) => `${l}\n`).join(''))
       this.#drawn = lines.length

@@ -278,10 +278,10 @@ class FileStore implements Store {
       (error: unknown) => {
         for (const waiter of waiters) {
           waiter.reject(
-            new StoreError(
-              `could not save resource "${waiter.resource}" to ${path}: ${message(error)}`,
-              { resource: waiter.resource, cause: error },
-            ),
+            new StoreError(`could not save resource "${waiter.resource}" to ${path}: ${message(error)}`, {
+              resource: waiter.resource,
+              cause: error,
+            }),
           )
         }
         return error

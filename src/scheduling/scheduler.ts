@@ -110,13 +110,16 @@ export class Scheduler {
     const clock = this.#clock
     const heap = this.#heap
     const start = clock.now()
+    // Tasks (re)scheduled while this pass runs wait for the next one, even when already due: a task
+    // that reschedules itself a millisecond ahead must not run again and again within one pass.
+    const barrier = this.#seq
     let now = start
     let ran = 0
     try {
       for (;;) {
         const top = heap.peek()
         // A platform timer may fire a fraction of a millisecond early; treat that as due.
-        if (top === undefined || top.at > now + 1) break
+        if (top === undefined || top.at > now + 1 || top.seq >= barrier) break
         heap.remove(top)
         try {
           top.run()

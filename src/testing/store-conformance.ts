@@ -22,7 +22,18 @@ const JSON_SHAPES: readonly [string, unknown][] = [
   ['unicode strings', { text: 'héllo wörld ✓ 日本語 ‏עברית‏ 🚀👩‍👩‍👧 \u2028\u2029 "quotes" \\ \n\t\u0000' }],
   [
     'numbers',
-    [0, 1, -1, 0.1, -2.5e-7, 1e21, 5e-324, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 1.7976931348623157e308],
+    [
+      0,
+      1,
+      -1,
+      0.1,
+      -2.5e-7,
+      1e21,
+      5e-324,
+      Number.MAX_SAFE_INTEGER,
+      Number.MIN_SAFE_INTEGER,
+      1.7976931348623157e308,
+    ],
   ],
   ['booleans and null', { yes: true, no: false, nothing: null }],
   ['a bare number', 42],
@@ -42,7 +53,11 @@ const JSON_SHAPES: readonly [string, unknown][] = [
  *
  * `createStore` is called once per test and must return an empty store; the suite closes it.
  */
-export function storeConformance(name: string, createStore: StoreFactory, framework: ConformanceFramework): void {
+export function storeConformance(
+  name: string,
+  createStore: StoreFactory,
+  framework: ConformanceFramework,
+): void {
   const { describe, it } = framework
 
   /** Runs `body` with a fresh store, closed afterwards whatever happens. */
@@ -69,7 +84,10 @@ export function storeConformance(name: string, createStore: StoreFactory, framew
     it(
       'gives back the value, version and loadedAt that were set',
       withStore(async (store) => {
-        assert.equal(await store.set('pods', { value: ['web-1', 'web-2'], version: 1, loadedAt: 1_700_000_000_000 }), true)
+        assert.equal(
+          await store.set('pods', { value: ['web-1', 'web-2'], version: 1, loadedAt: 1_700_000_000_000 }),
+          true,
+        )
         assert.deepEqual(await store.get('pods'), {
           value: ['web-1', 'web-2'],
           version: 1,
@@ -167,7 +185,10 @@ export function storeConformance(name: string, createStore: StoreFactory, framew
         const versions = Array.from({ length: 20 }, (_, i) => i + 1)
         // A fixed shuffle: the highest version arrives neither first nor last.
         const order = [7, 19, 3, 12, 1, 20, 5, 16, 9, 14, 2, 18, 11, 6, 15, 4, 10, 17, 8, 13]
-        assert.deepEqual([...order].sort((a, b) => a - b), versions)
+        assert.deepEqual(
+          [...order].sort((a, b) => a - b),
+          versions,
+        )
         const results = await Promise.all(
           order.map((version) => store.set('race', { value: `v${version}`, version, loadedAt: version })),
         )

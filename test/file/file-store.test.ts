@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { type FileStoreFs, fileStore, SNAPSHOT_FORMAT } from '../../src/file/index.js'
 import { nodeFs } from '../../src/file/fs.js'
+import { type FileStoreFs, fileStore, SNAPSHOT_FORMAT } from '../../src/file/index.js'
 import { parseSnapshot } from '../../src/file/snapshot.js'
 import { StoreError } from '../../src/index.js'
 import { deferred, recordReports, tempDir } from './helpers.js'
@@ -273,7 +273,11 @@ describe('fileStore', () => {
       expect(await store.set('small', { value: 'x', version: 1, loadedAt: 1 })).toBe(true)
       await expect(
         store.set('large', { value: 'y'.repeat(2_000), version: 1, loadedAt: 1 }),
-      ).rejects.toMatchObject({ code: 'E_STORE', resource: 'large', message: expect.stringContaining('maxBytes') })
+      ).rejects.toMatchObject({
+        code: 'E_STORE',
+        resource: 'large',
+        message: expect.stringContaining('maxBytes'),
+      })
       expect([...parseSnapshot(readFileSync(path, 'utf8')).keys()]).toEqual(['small'])
       await store.delete('large')
       await store.close()
@@ -282,9 +286,10 @@ describe('fileStore', () => {
     it('rejects an entry without a positive integer version', async () => {
       const store = fileStore({ path: snapshotPath(), writeDelay: 0 })
       for (const version of [0, -1, 1.5, Number.NaN]) {
-        await expect(store.set('a', { value: 1, version, loadedAt: 1 }), String(version)).rejects.toBeInstanceOf(
-          StoreError,
-        )
+        await expect(
+          store.set('a', { value: 1, version, loadedAt: 1 }),
+          String(version),
+        ).rejects.toBeInstanceOf(StoreError)
       }
       await store.close()
     })
@@ -382,7 +387,11 @@ describe('fileStore', () => {
       ['no path', {}, 'path'],
       ['an empty path', { path: '' }, 'path'],
       ['serialize without deserialize', { path: 'x', serialize: JSON.stringify }, 'deserialize'],
-      ['a serialize that is not a function', { path: 'x', serialize: 1, deserialize: JSON.parse }, 'serialize'],
+      [
+        'a serialize that is not a function',
+        { path: 'x', serialize: 1, deserialize: JSON.parse },
+        'serialize',
+      ],
       ['maxBytes of 0', { path: 'x', maxBytes: 0 }, 'maxBytes'],
       ['a negative writeDelay', { path: 'x', writeDelay: -1 }, 'writeDelay'],
       ['an unparsable writeDelay', { path: 'x', writeDelay: 'soon' }, 'writeDelay'],

@@ -39,7 +39,15 @@ function burst(store: FleetStore, round: number): Promise<unknown>[] {
 
 /** The store answers again (it may take a reconnection). */
 async function answers(store: FleetStore): Promise<void> {
-  await until(async () => (await store.fleet.head('r0').then(() => true, () => false)) === true, 5_000, 'the store answers')
+  await until(
+    async () =>
+      (await store.fleet.head('r0').then(
+        () => true,
+        () => false,
+      )) === true,
+    5_000,
+    'the store answers',
+  )
 }
 
 type Fault = {
@@ -57,12 +65,14 @@ const faults: Fault[] = [
   {
     label: 'under CLIENT PAUSE',
     inject: () => redis.server.pauseClients(1_500),
-    lift: () => until(async () => (await redis.server.command('PING').catch(() => '')) === 'PONG', 3_000, 'unpaused'),
+    lift: () =>
+      until(async () => (await redis.server.command('PING').catch(() => '')) === 'PONG', 3_000, 'unpaused'),
   },
   {
     label: 'busy in DEBUG SLEEP',
     inject: () => redis.server.sleep(1.5),
-    lift: () => until(async () => (await redis.server.command('PING').catch(() => '')) === 'PONG', 3_000, 'awake'),
+    lift: () =>
+      until(async () => (await redis.server.command('PING').catch(() => '')) === 'PONG', 3_000, 'awake'),
   },
 ]
 

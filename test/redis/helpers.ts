@@ -4,7 +4,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis'
 import { afterAll, beforeAll } from 'vitest'
-import { redisStore, type RedisStoreOptions } from '../../src/redis/index.js'
+import { type RedisStoreOptions, redisStore } from '../../src/redis/index.js'
 import type { FleetStore } from '../../src/stores/store.js'
 import { type RedisServer, startRedis } from './redis-server.js'
 

@@ -98,7 +98,11 @@ const encode = (args: readonly (string | number)[]): string =>
  * client under test, so faults can be injected whatever state that client is in. Rejects after
  * `timeoutMs` (a frozen server never answers).
  */
-export function rawCommand(port: number, args: readonly (string | number)[], timeoutMs = 2_000): Promise<Reply> {
+export function rawCommand(
+  port: number,
+  args: readonly (string | number)[],
+  timeoutMs = 2_000,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const socket = new Socket()
     let buffer = Buffer.alloc(0)

@@ -41,7 +41,16 @@ describe('redisStore: fenced writes', () => {
   it('reports a stored value that cannot be decoded as a StoreError naming the resource', async () => {
     const prefix = freshPrefix()
     const store = redis.store({ prefix })
-    await redis.server.command('HSET', `${prefix}:{pods}:value`, 'version', 1, 'loadedAt', 1, 'value', '{nope')
+    await redis.server.command(
+      'HSET',
+      `${prefix}:{pods}:value`,
+      'version',
+      1,
+      'loadedAt',
+      1,
+      'value',
+      '{nope',
+    )
     const error = await store.get('pods').then(
       () => undefined,
       (e: unknown) => e,
@@ -203,24 +212,27 @@ describe('redisStore: fencing tokens', () => {
 })
 
 describe('redisStore: change notifications', () => {
-  it.each(VIAS)('announces an accepted write to the watchers of every replica, not a refused one (%s)', async (via) => {
-    const prefix = freshPrefix()
-    const writer = redis.store({ via, prefix })
-    const watcher = redis.store({ via, prefix })
-    await subscribed(watcher, redis.client(), prefix)
-    const seen: [string, number][] = []
-    watcher.fleet.watch((name, version) => seen.push([name, version]))
-    expect(await writer.set('pods', { value: 'v', version: 2, loadedAt: 1 })).toBe(true)
-    expect(await writer.set('pods', { value: 'old', version: 1, loadedAt: 1 })).toBe(false)
-    expect(await writer.set('pods', { value: 'same', version: 2, loadedAt: 1 })).toBe(false)
-    expect(await writer.set('pods', { value: 'new', version: 3, loadedAt: 1 })).toBe(true)
-    await until(() => seen.length >= 2, 2_000, 'the announcements of the accepted writes')
-    await pause(50)
-    expect(seen).toEqual([
-      ['pods', 2],
-      ['pods', 3],
-    ])
-  })
+  it.each(VIAS)(
+    'announces an accepted write to the watchers of every replica, not a refused one (%s)',
+    async (via) => {
+      const prefix = freshPrefix()
+      const writer = redis.store({ via, prefix })
+      const watcher = redis.store({ via, prefix })
+      await subscribed(watcher, redis.client(), prefix)
+      const seen: [string, number][] = []
+      watcher.fleet.watch((name, version) => seen.push([name, version]))
+      expect(await writer.set('pods', { value: 'v', version: 2, loadedAt: 1 })).toBe(true)
+      expect(await writer.set('pods', { value: 'old', version: 1, loadedAt: 1 })).toBe(false)
+      expect(await writer.set('pods', { value: 'same', version: 2, loadedAt: 1 })).toBe(false)
+      expect(await writer.set('pods', { value: 'new', version: 3, loadedAt: 1 })).toBe(true)
+      await until(() => seen.length >= 2, 2_000, 'the announcements of the accepted writes')
+      await pause(50)
+      expect(seen).toEqual([
+        ['pods', 2],
+        ['pods', 3],
+      ])
+    },
+  )
 
   it('stops calling a watcher once it unsubscribes', async () => {
     const prefix = freshPrefix()

@@ -1,0 +1,71 @@
+import { describe, expect, it, vi } from 'vitest'
+import { type ErrorEvent, LoadTimeoutError } from '../../src/index.js'
+import { after, flush, never, registry, rejection, useFakeTime } from './helpers.js'
+
+useFakeTime()
+
+describe('the load timeout', () => {
+  it('aborts the signal with a LoadTimeoutError naming the resource and the timeout', async () => {
+    const resources = registry({ timeout: 1_000 })
+    let signal: AbortSignal | undefined
+    resources.define('pods', (ctx) => {
+      signal = ctx.signal
+      return never()
+    })
+    void resources.start()
+    await vi.advanceTimersByTimeAsync(999)
+    expect(signal?.aborted).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(signal?.aborted).toBe(true)
+    expect(signal?.reason).toBeInstanceOf(LoadTimeoutError)
+    expect(signal?.reason).toMatchObject({ code: 'E_LOAD_TIMEOUT', resource: 'pods', timeout: 1_000 })
+  })
+
+  it('frees the slot even if the loader ignores its signal: a hung loader delays the next only by its timeout', async () => {
+    const resources = registry({ concurrency: 1, timeout: 1_000, interval: '1h' })
+    resources.define('hung', () => never())
+    const next = vi.fn(() => 'next')
+    const other = resources.define('next', next)
+    void resources.start()
+    await vi.advanceTimersByTimeAsync(999)
+    expect(next).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(1)
+    expect(next).toHaveBeenCalledTimes(1)
+    expect(other.get()).toBe('next')
+  })
+
+  it('discards a result that arrives after the timeout and keeps the last good value', async () => {
+    const resources = registry({ timeout: 1_000, interval: 5_000, retry: false })
+    const loads: number[] = []
+    const errors: ErrorEvent[] = []
+    resources.on('load', (e) => loads.push(e.version))
+    resources.on('error', (e) => errors.push(e))
+    let calls = 0
+    const pods = resources.define('pods', () => (++calls === 1 ? 'v1' : after(2_000, 'late')))
+    await resources.start({ wait: true })
+    await vi.advanceTimersByTimeAsync(5_000 + 1_000)
+    expect(errors).toHaveLength(1)
+    expect(errors[0]!.error).toBeInstanceOf(LoadTimeoutError)
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(pods.get()).toBe('v1')
+    expect(pods.peek().version).toBe(1)
+    expect(loads).toEqual([1])
+  })
+
+  it('makes refresh() reject with the LoadTimeoutError', async () => {
+    const resources = registry({ timeout: 500 })
+    const pods = resources.define('pods', () => never())
+    const refreshed = rejection(pods.refresh())
+    await vi.advanceTimersByTimeAsync(500)
+    expect(await refreshed).toBeInstanceOf(LoadTimeoutError)
+  })
+
+  it('does not apply with timeout Infinity', async () => {
+    const resources = registry({ timeout: Number.POSITIVE_INFINITY })
+    const pods = resources.define('pods', () => after(10 * 86_400_000, 'eventually'))
+    void resources.start()
+    await vi.advanceTimersByTimeAsync(10 * 86_400_000)
+    await flush()
+    expect(pods.get()).toBe('eventually')
+  })
+})
