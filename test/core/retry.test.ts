@@ -80,32 +80,36 @@ describe('retry with backoff', () => {
           failures: fc.integer({ min: 1, max: 6 }),
         }),
         async ({ jitter, random, initial, factor, interval, failures }) => {
-          vi.spyOn(Math, 'random').mockReturnValue(random)
+          // The given draw for the retries; a neutral one afterwards, so a jitter of 1 with a draw of 0
+          // cannot make every later refresh immediate.
+          let draws = 0
+          vi.spyOn(Math, 'random').mockImplementation(() => (draws++ < failures ? random : 0.5))
           const resources = new Resources({ interval, jitter, retry: { initial, factor } })
-          const errors: ErrorEvent[] = []
-          const next: number[] = []
-          resources.on('error', (e) => {
-            errors.push(e)
-            next.push(resources.resource('flaky').peek().nextRefreshAt! - Date.now())
-          })
-          failing(resources, failures)
-          void resources.start()
-          await vi.advanceTimersByTimeAsync(2 * interval * (failures + 1))
-          expect(errors.length).toBeGreaterThanOrEqual(failures)
-          const cappedInitial = Math.min(initial, interval)
-          errors.slice(0, failures).forEach((e, i) => {
-            const base = Math.min(cappedInitial * factor ** i, interval)
-            expect(e.retryIn).toBeGreaterThanOrEqual(base * (1 - jitter) - 1e-6)
-            expect(e.retryIn).toBeLessThanOrEqual(base * (1 + jitter) + 1e-6)
-            expect(e.retryIn).toBeCloseTo(base * (1 + jitter * (2 * random - 1)), 6)
-            // Clock times are large numbers: compare to the precision they carry.
-            expect(Math.abs(next[i]! - e.retryIn)).toBeLessThan(0.01)
-          })
-          // After the first success, the next load comes one interval (give or take the jitter) later.
-          const flaky = resources.resource('flaky').peek()
-          expect(flaky.hasValue).toBe(true)
-          await resources.stop()
-          vi.restoreAllMocks()
+          try {
+            const errors: ErrorEvent[] = []
+            const next: number[] = []
+            resources.on('error', (e) => {
+              errors.push(e)
+              next.push(resources.resource('flaky').peek().nextRefreshAt! - Date.now())
+            })
+            failing(resources, failures)
+            void resources.start()
+            await vi.advanceTimersByTimeAsync(2 * interval * (failures + 1))
+            expect(errors.length).toBeGreaterThanOrEqual(failures)
+            const cappedInitial = Math.min(initial, interval)
+            errors.slice(0, failures).forEach((e, i) => {
+              const base = Math.min(cappedInitial * factor ** i, interval)
+              expect(e.retryIn).toBeGreaterThanOrEqual(base * (1 - jitter) - 1e-6)
+              expect(e.retryIn).toBeLessThanOrEqual(base * (1 + jitter) + 1e-6)
+              expect(e.retryIn).toBeCloseTo(base * (1 + jitter * (2 * random - 1)), 6)
+              // Clock times are large numbers: compare to the precision they carry.
+              expect(Math.abs(next[i]! - e.retryIn)).toBeLessThan(0.01)
+            })
+            expect(resources.resource('flaky').peek().hasValue).toBe(true)
+          } finally {
+            await resources.stop()
+            vi.restoreAllMocks()
+          }
         },
       ),
       { numRuns: 100 },
