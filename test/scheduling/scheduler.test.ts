@@ -1,0 +1,178 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { Clock } from '../../src/scheduling/clock.js'
+import { MAX_TIMER_DELAY, Scheduler, Task } from '../../src/scheduling/scheduler.js'
+
+/** A manual clock whose timers fire exactly when due; counts the armed platform timers. */
+function manualClock() {
+  let now = 1_000_000
+  let nextId = 0
+  const timers = new Map<number, { due: number; fn: () => void }>()
+  const clock: Clock & { advance(ms: number): void; readonly pending: number; readonly time: number } = {
+    now: () => now,
+    setTimeout(fn, ms) {
+      const id = ++nextId
+      timers.set(id, { due: now + ms, fn })
+      return id
+    },
+    clearTimeout(id) {
+      timers.delete(id as number)
+    },
+    advance(ms) {
+      const end = now + ms
+      for (;;) {
+        let first: [number, { due: number; fn: () => void }] | undefined
+        for (const entry of timers) if (first === undefined || entry[1].due < first[1].due) first = entry
+        if (first === undefined || first[1].due > end) break
+        timers.delete(first[0])
+        now = Math.max(now, first[1].due)
+        first[1].fn()
+      }
+      now = end
+    },
+    get pending() {
+      return timers.size
+    },
+    get time() {
+      return now
+    },
+  }
+  return clock
+}
+
+describe('the scheduler', () => {
+  it('runs a task when it is due, not before', () => {
+    const clock = manualClock()
+    const scheduler = new Scheduler(clock)
+    const runs: number[] = []
+    scheduler.schedule(new Task(() => runs.push(clock.time)), 100)
+    clock.advance(98)
+    expect(runs).toEqual([])
+    clock.advance(2)
+    expect(runs).toEqual([clock.time])
+  })
+
+  it('arms at most one platform timer, whatever the number of tasks', () => {
+    const clock = manualClock()
+    const scheduler = new Scheduler(clock)
+    let runs = 0
+    for (let i = 0; i < 10_000; i++) scheduler.schedule(new Task(() => runs++), 1 + (i % 997))
+    expect(clock.pending).toBe(1)
+    clock.advance(1_000)
+    expect(runs).toBe(10_000)
+    expect(clock.pending).toBe(0)
+  })
+
+  it('reaches delays beyond 2^31-1 ms in chunks instead of firing at once', () => {
+    const clock = manualClock()
+    const scheduler = new Scheduler(clock)
+    let ran = false
+    const thirtyDays = 30 * 24 * 3_600_000
+    scheduler.schedule(new Task(() => (ran = true)), thirtyDays)
+    clock.advance(1)
+    clock.advance(MAX_TIMER_DELAY)
+    expect(ran).toBe(false)
+    clock.advance(thirtyDays - MAX_TIMER_DELAY - 1)
+    expect(ran).toBe(true)
+  })
+
+  it('moves a task scheduled again, and forgets a cancelled one', () => {
+    const clock = manualClock()
+    const scheduler = new Scheduler(clock)
+    const runs: string[] = []
+    const a = new Task(() => runs.push('a'))
+    const b = new Task(() => runs.push('b'))
+    scheduler.schedule(a, 10)
+    scheduler.schedule(b, 20)
+    scheduler.schedule(a, 30)
+    scheduler.cancel(b)
+    clock.advance(25)
+    expect(runs).toEqual([])
+    clock.advance(5)
+    expect(runs).toEqual(['a'])
+    expect(scheduler.size).toBe(0)
+    expect(clock.pending).toBe(0)
+  })
+
+  it('leaves nothing armed after clear()', () => {
+    const clock = manualClock()
+    const scheduler = new Scheduler(clock)
+    for (let i = 0; i < 100; i++) scheduler.schedule(new Task(() => {}), i * 3)
+    scheduler.clear()
+    expect(scheduler.size).toBe(0)
+    expect(clock.pending).toBe(0)
+  })
+
+  it('yields between slices of a large burst instead of running it in one go', () => {
+    let now = 0
+    const callbacks: { fn: () => void; ms: number }[] = []
+    const clock: Clock = {
+      now: () => now,
+      setTimeout: (fn, ms) => callbacks.push({ fn, ms }),
+      clearTimeout: () => {},
+    }
+    const scheduler = new Scheduler(clock, { sliceMs: 5 })
+    let runs = 0
+    // Each task costs 0.1 ms of (simulated) time.
+    const work = () => {
+      runs++
+      now += 0.1
+    }
+    for (let i = 0; i < 1_000; i++) scheduler.schedule(new Task(work), 0)
+    callbacks.shift()!.fn()
+    // About 5 ms of work, rounded up to the next check (every 64 tasks), then a zero-delay yield.
+    expect(runs).toBeGreaterThanOrEqual(50)
+    expect(runs).toBeLessThanOrEqual(128)
+    expect(callbacks.map((c) => c.ms)).toEqual([0])
+  })
+
+  it('runs every task once, in due order, never early and never more than a tick late (property)', () => {
+    type Op =
+      | { kind: 'schedule'; id: number; delay: number }
+      | { kind: 'cancel'; id: number }
+      | { kind: 'advance'; ms: number }
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('schedule' as const),
+        id: fc.integer({ min: 0, max: 15 }),
+        delay: fc.double({ min: 0, max: 500, noNaN: true }),
+      }),
+      fc.record({ kind: fc.constant('cancel' as const), id: fc.integer({ min: 0, max: 15 }) }),
+      fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 200 }) }),
+    )
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), (ops: Op[]) => {
+        const clock = manualClock()
+        const scheduler = new Scheduler(clock)
+        const due = new Map<number, number>() // id -> due time while scheduled
+        const ran: { id: number; at: number; due: number }[] = []
+        const tasks = Array.from(
+          { length: 16 },
+          (_, id) =>
+            new Task(() => {
+              ran.push({ id, at: clock.time, due: due.get(id)! })
+              due.delete(id)
+            }),
+        )
+        for (const o of ops) {
+          if (o.kind === 'schedule') {
+            scheduler.schedule(tasks[o.id]!, o.delay)
+            due.set(o.id, clock.time + Math.round(o.delay))
+          } else if (o.kind === 'cancel') {
+            scheduler.cancel(tasks[o.id]!)
+            due.delete(o.id)
+          } else clock.advance(o.ms)
+          expect(scheduler.size).toBe(due.size)
+          expect(clock.pending).toBeLessThanOrEqual(1)
+        }
+        clock.advance(1_000)
+        expect(due.size).toBe(0)
+        for (const r of ran) {
+          expect(r.at).toBeGreaterThanOrEqual(r.due - 1)
+          expect(r.at).toBeLessThanOrEqual(r.due + 1)
+        }
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
