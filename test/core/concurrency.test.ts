@@ -4,30 +4,32 @@ import { registry, useFakeTime } from './helpers.js'
 useFakeTime()
 
 describe('concurrency', () => {
-  it.each([1, 3, 8])('runs at most %i loads at once; the rest queue and begin in order of definition', async (limit) => {
-    const resources = registry({ concurrency: limit, interval: '1h' })
-    let inFlight = 0
-    let most = 0
-    const began: string[] = []
-    for (let i = 0; i < 20; i++) {
-      const name = `r${String(i).padStart(2, '0')}`
-      resources.define(name, async () => {
-        began.push(name)
-        most = Math.max(most, ++inFlight)
-        await new Promise((resolve) => setTimeout(resolve, 100 + ((i * 37) % 50)))
-        inFlight--
-        return i
-      })
-    }
-    await vi.advanceTimersByTimeAsync(0)
-    void resources.start()
-    expect(inFlight).toBe(limit)
-    await vi.advanceTimersByTimeAsync(20 * 150)
-    expect(most).toBe(limit)
-    expect(began).toEqual([...began].sort())
-    expect(began).toHaveLength(20)
-    expect(resources.status().resources.every((r) => r.status === 'ready')).toBe(true)
-  })
+  it.each([1, 3, 8])(
+    'runs at most %i loads at once; the rest queue and begin in order of definition',
+    async (limit) => {
+      const resources = registry({ concurrency: limit, interval: '1h' })
+      let inFlight = 0
+      let most = 0
+      const began: string[] = []
+      for (let i = 0; i < 20; i++) {
+        const name = `r${String(i).padStart(2, '0')}`
+        resources.define(name, async () => {
+          began.push(name)
+          most = Math.max(most, ++inFlight)
+          await new Promise((resolve) => setTimeout(resolve, 100 + ((i * 37) % 50)))
+          inFlight--
+          return i
+        })
+      }
+      void resources.start()
+      expect(inFlight).toBe(limit)
+      await vi.advanceTimersByTimeAsync(20 * 150)
+      expect(most).toBe(limit)
+      expect(began).toEqual([...began].sort())
+      expect(began).toHaveLength(20)
+      expect(resources.status().resources.every((r) => r.status === 'ready')).toBe(true)
+    },
+  )
 
   it('counts queued loads as loading, and a queued refresh() joins its place in the queue', async () => {
     const resources = registry({ concurrency: 1, interval: '1h' })

@@ -17,7 +17,10 @@ describe('events', () => {
     const loads: LoadEvent[] = []
     resources.on('load', (e) => loads.push(e))
     let n = 0
-    resources.define('pods', () => new Promise((resolve) => setTimeout(() => resolve(n++ < 1 ? 'a' : 'b'), 250)))
+    resources.define(
+      'pods',
+      () => new Promise((resolve) => setTimeout(() => resolve(n++ < 1 ? 'a' : 'b'), 250)),
+    )
     await resources.start()
     await vi.advanceTimersByTimeAsync(250 + 1_000 + 250 + 1_000 + 250)
     expect(loads).toEqual([
@@ -38,7 +41,9 @@ describe('events', () => {
     })
     await resources.start()
     await vi.advanceTimersByTimeAsync(500 + 10_000 + 500)
-    expect(errors.map(({ name, attempt, retryIn, hasValue }) => ({ name, attempt, retryIn, hasValue }))).toEqual([
+    expect(
+      errors.map(({ name, attempt, retryIn, hasValue }) => ({ name, attempt, retryIn, hasValue })),
+    ).toEqual([
       { name: 'pods', attempt: 1, retryIn: 500, hasValue: false },
       { name: 'pods', attempt: 1, retryIn: 500, hasValue: true },
       { name: 'pods', attempt: 2, retryIn: 1_000, hasValue: true },
@@ -100,11 +105,11 @@ describe('a throwing listener, subscriber or error handler cannot break the refr
     async (event) => {
       const reported: EvergreenError[] = []
       const resources = registry({ interval: 1_000, retry: false, onError: (e) => reported.push(e) })
-      const after = vi.fn()
+      const others = vi.fn()
       resources.on(event, () => {
         throw new Error(`${event} listener broke`)
       })
-      resources.on(event, after)
+      resources.on(event, others)
       let n = 0
       const pods = resources.define('pods', () => {
         n++
@@ -114,9 +119,9 @@ describe('a throwing listener, subscriber or error handler cannot break the refr
       await resources.start()
       await vi.advanceTimersByTimeAsync(5_000)
       expect(pods.peek().loads + pods.peek().failures).toBe(6)
-      expect(after).toHaveBeenCalled()
+      expect(others).toHaveBeenCalled()
       const listenerErrors = reported.filter((e) => e instanceof ListenerError)
-      expect(listenerErrors).toHaveLength(after.mock.calls.length)
+      expect(listenerErrors).toHaveLength(others.mock.calls.length)
       expect(listenerErrors[0]).toMatchObject({ code: 'E_LISTENER' })
       expect((listenerErrors[0]!.cause as Error).message).toBe(`${event} listener broke`)
       expect(listenerErrors[0]!.message).toContain(event)

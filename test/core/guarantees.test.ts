@@ -1,14 +1,8 @@
 import { getEventListeners } from 'node:events'
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
-import {
-  type EvergreenError,
-  LoadError,
-  type Loader,
-  LoadTimeoutError,
-  Resources,
-} from '../../src/index.js'
-import { after, countingClock, flush, never, registry, useFakeTime } from './helpers.js'
+import { type EvergreenError, LoadError, type Loader, LoadTimeoutError, Resources } from '../../src/index.js'
+import { countingClock, flush, never, registry, resolveAfter, useFakeTime } from './helpers.js'
 
 useFakeTime()
 
@@ -16,12 +10,12 @@ describe('guarantee 1: a failed, timed-out or aborted load never replaces the la
   it.each<[string, Loader<string>]>([
     ['fails', () => Promise.reject(new Error('down'))],
     ['times out', () => never()],
-    ['resolves after its timeout', () => after(5_000, 'too late')],
+    ['resolves after its timeout', () => resolveAfter(5_000, 'too late')],
     ['rejects with an abort error', ({ signal }) => Promise.reject(signal.reason ?? new Error('aborted'))],
   ])('when the next load %s', async (_, badLoader) => {
     const resources = registry({ interval: 1_000, timeout: 2_000, retry: false })
     let calls = 0
-    const pods = resources.define('pods', (ctx) => (++calls === 1 ? 'good' : badLoader(ctx)))
+    const pods = resources.define<string>('pods', (ctx) => (++calls === 1 ? 'good' : badLoader(ctx)))
     await resources.start({ wait: true })
     for (let i = 0; i < 4; i++) {
       await vi.advanceTimersByTimeAsync(2_500)
@@ -35,7 +29,7 @@ describe('guarantee 1: a failed, timed-out or aborted load never replaces the la
   it('when stop() aborts the load in flight, which then resolves anyway', async () => {
     const resources = registry({ interval: 1_000 })
     let calls = 0
-    const pods = resources.define('pods', () => (++calls === 1 ? 'good' : after(500, 'aborted')))
+    const pods = resources.define('pods', () => (++calls === 1 ? 'good' : resolveAfter(500, 'aborted')))
     await resources.start({ wait: true })
     await vi.advanceTimersByTimeAsync(1_000)
     expect(calls).toBe(2)
@@ -52,28 +46,37 @@ type BadLoader = [string, () => unknown]
 describe('guarantee 2: a misbehaving loader never causes an unhandled rejection nor blocks others or stop()', () => {
   // The test guard (test/setup.ts) fails any test that leaves an unhandled rejection behind.
   it.each<BadLoader>([
-    ['throws an Error synchronously', () => {
-      throw new Error('sync')
-    }],
-    ['throws a non-Error synchronously', () => {
-      throw { code: 42 }
-    }],
+    [
+      'throws an Error synchronously',
+      () => {
+        throw new Error('sync')
+      },
+    ],
+    [
+      'throws a non-Error synchronously',
+      () => {
+        throw { code: 42 }
+      },
+    ],
     ['rejects with an Error', () => Promise.reject(new Error('async'))],
     ['rejects with a string', () => Promise.reject('a string')],
     ['rejects with undefined', () => Promise.reject(undefined)],
     ['rejects with null', () => Promise.reject(null)],
-    ['returns a thenable that rejects', () => ({ then: (_: unknown, reject: (e: unknown) => void) => reject(7) })],
+    [
+      'returns a thenable that rejects',
+      // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a promise is the case under test
+      () => ({ then: (_: unknown, reject: (e: unknown) => void) => reject(7) }),
+    ],
     ['hangs forever', () => never()],
-    ['ignores its signal and resolves after an hour', () => after(3_600_000, 'ignored')],
-    ['resolves after its timeout', () => after(1_500, 'late')],
-    ['rejects after its timeout', () => after(1_500, 0).then(() => Promise.reject(new Error('late')))],
+    ['ignores its signal and resolves after an hour', () => resolveAfter(3_600_000, 'ignored')],
+    ['resolves after its timeout', () => resolveAfter(1_500, 'late')],
+    ['rejects after its timeout', () => resolveAfter(1_500, 0).then(() => Promise.reject(new Error('late')))],
   ])('when the loader %s', async (_, bad) => {
     const errors: EvergreenError[] = []
-    const resources = new Resources({
+    const resources = registry({
       concurrency: 1,
       timeout: 1_000,
       interval: 3_000,
-      jitter: 0,
       onError: (e) => errors.push(e),
     })
     let calls = 0
@@ -120,11 +123,16 @@ describe('guarantee 3: results arriving out of order never move a resource back 
         fc.array(command, { minLength: 1, maxLength: 40 }),
         fc.func(fc.boolean()),
         async (s, commands, fails) => {
-          const resources = new Resources({ interval: 1_000, timeout: 300, jitter: 0, retry: { initial: 200 } })
+          const resources = new Resources({
+            interval: 1_000,
+            timeout: 300,
+            jitter: 0,
+            retry: { initial: 200 },
+          })
           let calls = 0
           const late = new Set<number>()
           const problems: string[] = []
-          const pods = resources.define('pods', ({ signal }) => {
+          const pods = resources.define<number>('pods', ({ signal }) => {
             const n = ++calls
             return s.schedule(Promise.resolve(n), `load ${n}`).then((v) => {
               if (signal.aborted) late.add(v)
@@ -139,7 +147,8 @@ describe('guarantee 3: results arriving out of order never move a resource back 
             versions.push(e.version)
           })
           pods.subscribe((value, previous) => {
-            if (previous !== undefined && value <= previous) problems.push(`went from ${previous} to ${value}`)
+            if (previous !== undefined && value <= previous)
+              problems.push(`went from ${previous} to ${value}`)
           })
           const check = () => {
             const snap = pods.peek()
@@ -247,13 +256,18 @@ describe('guarantee 6: abort listeners never accumulate', () => {
 describe('guarantee 7: the number of platform timers does not grow with the number of resources', () => {
   it('keeps at most one timer pending for 1000 resources, while loads with timeouts run', async () => {
     const clock = countingClock()
-    const resources = registry({ clock, concurrency: Number.POSITIVE_INFINITY, interval: 5_000, timeout: 1_000 })
+    const resources = registry({
+      clock,
+      concurrency: Number.POSITIVE_INFINITY,
+      interval: 5_000,
+      timeout: 1_000,
+    })
     const calls = { slow: 0, hung: 0, sync: 0 }
     for (let i = 0; i < 1_000; i++) {
       if (i % 3 === 0)
         resources.define(`slow${i}`, () => {
           calls.slow++
-          return after(200, i)
+          return resolveAfter(200, i)
         })
       else if (i % 3 === 1)
         resources.define(`hung${i}`, () => {

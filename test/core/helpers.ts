@@ -54,7 +54,7 @@ export function deferred<T>(): Deferred<T> {
 export const never = <T>(): Promise<T> => new Promise<T>(() => {})
 
 /** Resolves with `value` after `ms` of (fake) time, ignoring any signal. */
-export function after<T>(ms: number, value: T): Promise<T> {
+export function resolveAfter<T>(ms: number, value: T): Promise<T> {
   return new Promise((resolve) => setTimeout(() => resolve(value), ms))
 }
 

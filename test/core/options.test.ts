@@ -49,14 +49,17 @@ describe('options are validated at once', () => {
     ['onError', 'log', OptionTypeError, '"log"'],
     ['clock', { now: () => 0 }, OptionTypeError, '{}'],
     ['persist', 'yes', OptionTypeError, '"yes"'],
-  ])('the constructor rejects %s = %s with %O, naming the option and showing the value', (option, value, type, shown) => {
-    const error = thrown(construct({ [option]: value }))
-    expect(error).toBeInstanceOf(type)
-    expect(error).toBeInstanceOf(type === OptionTypeError ? TypeError : RangeError)
-    expect((error as Error).message).toContain(`"${option}"`)
-    expect((error as Error).message).toContain(shown)
-    expect(error).toMatchObject({ code: 'E_INVALID_OPTION', option, received: value })
-  })
+  ])(
+    'the constructor rejects %s = %s with %O, naming the option and showing the value',
+    (option, value, type, shown) => {
+      const error = thrown(construct({ [option]: value }))
+      expect(error).toBeInstanceOf(type)
+      expect(error).toBeInstanceOf(type === OptionTypeError ? TypeError : RangeError)
+      expect((error as Error).message).toContain(`"${option}"`)
+      expect((error as Error).message).toContain(shown)
+      expect(error).toMatchObject({ code: 'E_INVALID_OPTION', option, received: value })
+    },
+  )
 
   it('the constructor rejects an unknown option, naming it', () => {
     const error = thrown(construct({ intervall: 1000 }))
@@ -96,17 +99,17 @@ describe('options are validated at once', () => {
     ['fetchPods', '"fetchPods"'],
     [{ load: () => 1 }, '{}'],
     [42, '42'],
-  ])('define rejects a loader that is not a function (%s), naming the loader and the resource', (loader, shown) => {
-    const error = thrown(() => registry().define('pods', loader as never))
-    expect(error).toBeInstanceOf(OptionTypeError)
-    expect((error as Error).message).toContain('"loader" of resource "pods"')
-    expect((error as Error).message).toContain(shown)
-  })
+  ])(
+    'define rejects a loader that is not a function (%s), naming the loader and the resource',
+    (loader, shown) => {
+      const error = thrown(() => registry().define('pods', loader as never))
+      expect(error).toBeInstanceOf(OptionTypeError)
+      expect((error as Error).message).toContain('"loader" of resource "pods"')
+      expect((error as Error).message).toContain(shown)
+    },
+  )
 
-  it.each([
-    ['', 'name'],
-    [42, 'name'],
-  ])('define rejects the name %j', (name) => {
+  it.each<[unknown]>([[''], [42], [undefined]])('define rejects the name %j', (name) => {
     expect(thrown(() => registry().define(name as string, () => 1))).toBeInstanceOf(OptionTypeError)
   })
 
@@ -142,7 +145,13 @@ describe('durations', () => {
       fc.stringMatching(/^\s?\d{0,12}(\.\d{0,3})?\s?(ms|s|m|h|d|S|sec|)\s?$/),
       fc.double(),
       fc.integer(),
-      fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, '9'.repeat(400) + 'ms'),
+      fc.constantFrom(
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        Number.NEGATIVE_INFINITY,
+        -0,
+        '9'.repeat(400) + 'ms',
+      ),
     )
     fc.assert(
       fc.property(input, (interval) => {

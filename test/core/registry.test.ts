@@ -5,7 +5,7 @@ import {
   SyncError,
   UndefinedResourceError,
 } from '../../src/index.js'
-import { after, flush, never, registry, rejection, thrown, useFakeTime } from './helpers.js'
+import { flush, never, registry, rejection, resolveAfter, thrown, useFakeTime } from './helpers.js'
 
 useFakeTime()
 
@@ -107,8 +107,8 @@ describe('the registry', () => {
 describe('start()', () => {
   it('with wait resolves once every first load has settled', async () => {
     const resources = registry()
-    const a = resources.define('a', () => after(100, 'A'))
-    const b = resources.define('b', () => after(3_000, 'B'))
+    const a = resources.define('a', () => resolveAfter(100, 'A'))
+    const b = resources.define('b', () => resolveAfter(3_000, 'B'))
     let resolved = false
     const started = resources.start({ wait: true }).then(() => {
       resolved = true
@@ -156,8 +156,8 @@ describe('start()', () => {
 
   it('one slow loader does not delay the values of the others', async () => {
     const resources = registry({ timeout: '1h' })
-    const slow = resources.define('slow', () => after(60_000, 'slow'))
-    const fast = resources.define('fast', () => after(10, 'fast'))
+    const slow = resources.define('slow', () => resolveAfter(60_000, 'slow'))
+    const fast = resources.define('fast', () => resolveAfter(10, 'fast'))
     void resources.start()
     await vi.advanceTimersByTimeAsync(10)
     expect(fast.get()).toBe('fast')

@@ -1,11 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
-import {
-  LoadError,
-  ResourceNotReadyError,
-  ResourceStaleError,
-  StoppedError,
-} from '../../src/index.js'
-import { after, deferred, flush, never, registry, rejection, thrown, useFakeTime } from './helpers.js'
+import { LoadError, ResourceNotReadyError, ResourceStaleError, StoppedError } from '../../src/index.js'
+import { deferred, flush, never, registry, rejection, resolveAfter, thrown, useFakeTime } from './helpers.js'
 
 useFakeTime()
 
@@ -129,7 +124,7 @@ describe('refresh()', () => {
 
   it('joins the load in flight: concurrent calls run the loader once (single flight)', async () => {
     const resources = registry()
-    const loader = vi.fn(() => after(100, 'v'))
+    const loader = vi.fn(() => resolveAfter(100, 'v'))
     const pods = resources.define('pods', loader)
     const all = Promise.all([pods.refresh(), pods.refresh(), pods.refresh()])
     void resources.start()
@@ -164,7 +159,7 @@ describe('refresh()', () => {
 describe('ready()', () => {
   it('resolves with the first value', async () => {
     const resources = registry()
-    const pods = resources.define('pods', () => after(500, 'first'))
+    const pods = resources.define('pods', () => resolveAfter(500, 'first'))
     const ready = pods.ready()
     void resources.start()
     await vi.advanceTimersByTimeAsync(500)

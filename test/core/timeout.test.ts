@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { type ErrorEvent, LoadTimeoutError } from '../../src/index.js'
-import { after, flush, never, registry, rejection, useFakeTime } from './helpers.js'
+import { flush, never, registry, rejection, resolveAfter, useFakeTime } from './helpers.js'
 
 useFakeTime()
 
@@ -41,7 +41,7 @@ describe('the load timeout', () => {
     resources.on('load', (e) => loads.push(e.version))
     resources.on('error', (e) => errors.push(e))
     let calls = 0
-    const pods = resources.define('pods', () => (++calls === 1 ? 'v1' : after(2_000, 'late')))
+    const pods = resources.define('pods', () => (++calls === 1 ? 'v1' : resolveAfter(2_000, 'late')))
     await resources.start({ wait: true })
     await vi.advanceTimersByTimeAsync(5_000 + 1_000)
     expect(errors).toHaveLength(1)
@@ -62,7 +62,7 @@ describe('the load timeout', () => {
 
   it('does not apply with timeout Infinity', async () => {
     const resources = registry({ timeout: Number.POSITIVE_INFINITY })
-    const pods = resources.define('pods', () => after(10 * 86_400_000, 'eventually'))
+    const pods = resources.define('pods', () => resolveAfter(10 * 86_400_000, 'eventually'))
     void resources.start()
     await vi.advanceTimersByTimeAsync(10 * 86_400_000)
     await flush()
