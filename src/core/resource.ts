@@ -90,16 +90,14 @@ class Load<T> implements LimiterJob, LoadContext<T> {
   settled = false
   startedAt = 0
   #controller: AbortController | undefined
-  #abortReason: unknown
-  #aborted = false
+  #abortReason: unknown = NOT_ABORTED
   /** The loader's own promise, chained so it never rejects: lets `stop()` wait for it. */
   done: Promise<void> | undefined
   /** Fleet mode: the lease under which this load runs, and the task that renews it. */
   lease: Lease | undefined
   renewal: Task | undefined
-  promise: Promise<T> | undefined
-  resolve: ((value: T) => void) | undefined
-  reject: ((error: unknown) => void) | undefined
+  /** What `refresh()` callers wait on; made only when someone calls it. */
+  #deferred: Deferred<T> | undefined
 
   constructor(
     readonly owner: Resource<T>,
@@ -119,14 +117,13 @@ class Load<T> implements LimiterJob, LoadContext<T> {
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController()
-      if (this.#aborted) this.#controller.abort(this.#abortReason)
+      if (this.#abortReason !== NOT_ABORTED) this.#controller.abort(this.#abortReason)
     }
     return this.#controller.signal
   }
 
   abort(reason: unknown): void {
-    if (this.#aborted) return
-    this.#aborted = true
+    if (this.#abortReason !== NOT_ABORTED) return
     this.#abortReason = reason
     this.#controller?.abort(reason)
   }
@@ -137,15 +134,34 @@ class Load<T> implements LimiterJob, LoadContext<T> {
 
   /** The promise `refresh()` returns, made only when someone asks for it. */
   join(): Promise<T> {
-    if (this.promise === undefined) {
-      this.promise = new Promise<T>((resolve, reject) => {
-        this.resolve = resolve
-        this.reject = reject
+    if (this.#deferred === undefined) {
+      let resolve!: (value: T) => void
+      let reject!: (error: unknown) => void
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res
+        reject = rej
       })
+      this.#deferred = { promise, resolve, reject }
     }
-    return this.promise
+    return this.#deferred.promise
+  }
+
+  resolve(value: T): void {
+    this.#deferred?.resolve(value)
+  }
+
+  reject(error: unknown): void {
+    this.#deferred?.reject(error)
   }
 }
+
+interface Deferred<T> {
+  readonly promise: Promise<T>
+  readonly resolve: (value: T) => void
+  readonly reject: (error: unknown) => void
+}
+
+const NOT_ABORTED: unique symbol = Symbol('not aborted')
 
 /**
  * A named, always-warm value. Created by `Resources.define`; read with {@link Resource.get}.
@@ -325,7 +341,7 @@ export class Resource<T = unknown> {
       const error = new LoadAbortedError(this.name, why)
       load.abort(error)
       this.#settle(load)
-      load.reject?.(error)
+      load.reject(error)
       // Handing the lease back lets another replica take over at once instead of after its expiry.
       if (load.lease !== undefined) {
         const released = this.#release(load.lease)
@@ -506,16 +522,25 @@ export class Resource<T = unknown> {
       return
     }
     const host = this.#host
+    const now = host.clock.now()
     load.running = true
-    load.startedAt = host.clock.now()
-    if (this.#settings.timeout !== Number.POSITIVE_INFINITY)
-      host.scheduler.schedule(this.#task, this.#settings.timeout)
+    load.startedAt = now
+    if (this.#settings.timeout !== Number.POSITIVE_INFINITY) {
+      host.scheduler.schedule(this.#task, this.#settings.timeout, now)
+    }
     if (load.lease !== undefined) {
       load.renewal = new Task(() => this.#renew(load))
-      host.scheduler.schedule(load.renewal, this.#fleet()!.leaseTtl / 3)
+      host.scheduler.schedule(load.renewal, this.#fleet()!.leaseTtl / 3, now)
     }
-    const loader = this.#loader
-    load.done = new Promise<T>((resolve) => resolve(loader(load))).then(
+    // The loader is called directly (not inside a promise executor: that costs a promise and two
+    // microtask hops per load); a synchronous throw becomes a rejection, so settling stays async.
+    let result: T | Promise<T>
+    try {
+      result = this.#loader(load)
+    } catch (error) {
+      result = Promise.reject(error)
+    }
+    load.done = Promise.resolve(result).then(
       (value) => this.#succeeded(load, value),
       (error: unknown) => this.#failed(load, error),
     )
@@ -532,10 +557,9 @@ export class Resource<T = unknown> {
     if (load.settled) return false
     load.settled = true
     if (this.#inflight === load) this.#inflight = undefined
-    if (load.running) {
-      this.#host.scheduler.cancel(this.#task)
-      this.#host.limiter.release()
-    }
+    // The task (the load's timeout) is not cancelled here: every caller moves it to the next
+    // refresh or cancels it, and moving it in place is one heap operation instead of two.
+    if (load.running) this.#host.limiter.release()
     if (load.renewal !== undefined) this.#host.scheduler.cancel(load.renewal)
     return true
   }
@@ -547,10 +571,10 @@ export class Resource<T = unknown> {
     const before = this.#state
     const equals = this.#settings.equals as (a: T, b: T) => boolean
     const version = load.lease?.token
-    this.#dispatch({ type: 'loaded', value, at: now, equals, ...(version === undefined ? {} : { version }) })
+    this.#dispatch({ type: 'loaded', value, at: now, equals, version })
     const after = this.#state
     const changed = !before.hasValue || !Object.is(before.value, after.value)
-    this.#schedule(this.#settings.interval)
+    this.#schedule(this.#settings.interval, now)
     if (host.events.has('load')) {
       host.events.emit(
         'load',
@@ -565,7 +589,7 @@ export class Resource<T = unknown> {
       if (saved === undefined) this.#release(lease)
       else saved.then(() => this.#release(lease))
     }
-    load.resolve?.(after.value as T)
+    load.resolve(after.value as T)
     this.#resolveFirst()
   }
 
@@ -574,14 +598,15 @@ export class Resource<T = unknown> {
     const host = this.#host
     const error =
       cause instanceof LoadError && cause.resource === this.name ? cause : new LoadError(this.name, cause)
-    this.#dispatch({ type: 'failed', error, at: host.clock.now() })
-    const retryIn = this.#schedule(this.#retryDelay())
+    const now = host.clock.now()
+    this.#dispatch({ type: 'failed', error, at: now })
+    const retryIn = this.#schedule(this.#retryDelay(), now)
     if (host.events.has('error')) {
       host.events.emit('error', errorEvent(this.name, error, load.attempt, retryIn, this.#state.hasValue))
     }
     host.report(error, this.name)
     if (load.lease !== undefined) this.#release(load.lease)
-    load.reject?.(error)
+    load.reject(error)
     // Resolved after the restore too, so `start({ wait })` counts a restored value as ready.
     if (this.#restoring === undefined) this.#resolveFirst()
     else this.#restoring.then(() => this.#resolveFirst())
@@ -595,10 +620,13 @@ export class Resource<T = unknown> {
   }
 
   /** Schedules the next load `base` ms from now, give or take the jitter. Returns the delay. */
-  #schedule(base: number): number {
-    if (this.#closed !== undefined || !this.#host.started) return base
+  #schedule(base: number, now?: number): number {
+    if (this.#closed !== undefined || !this.#host.started) {
+      this.#host.scheduler.cancel(this.#task)
+      return base
+    }
     const delay = this.#jittered(base)
-    this.#host.scheduler.schedule(this.#task, delay)
+    this.#host.scheduler.schedule(this.#task, delay, now)
     return delay
   }
 
@@ -610,7 +638,8 @@ export class Resource<T = unknown> {
 
   #jittered(base: number): number {
     const jitter = this.#settings.jitter
-    return jitter === 0 ? base : base * (1 + jitter * (2 * Math.random() - 1))
+    // At least 1 ms, so a full jitter of 1 can never turn a delay into an immediate reload.
+    return jitter === 0 ? base : Math.max(1, base * (1 + jitter * (2 * Math.random() - 1)))
   }
 
   // ---- state and notifications ----------------------------------------------------------------

@@ -138,12 +138,28 @@ export function redisStore(options: RedisStoreOptions): FleetStore {
     return clientPromise
   }
 
+  // Our client does not queue commands while disconnected, so a command waits for the connection
+  // (bounded by the command timeout). One shared wait, so waiting commands add no listeners.
+  let readyWait: Promise<void> | undefined
+  const connected = (c: RedisClient): RedisClient | Promise<RedisClient> => {
+    if (c !== ownClient || c.status === 'ready') return c
+    readyWait ??= new Promise<void>((resolve) => {
+      c.once('ready', () => {
+        readyWait = undefined
+        resolve()
+      })
+    })
+    return readyWait.then(() => c)
+  }
+
   let closed = false
   const run = async <T>(what: string, resource: string | undefined, fn: (c: RedisClient) => Promise<T>) => {
     if (closed) throw new StoreError('redis store is closed', { resource })
     try {
       return await withTimeout(
-        client().then((c) => fn(c)),
+        client()
+          .then(connected)
+          .then((c) => fn(c)),
         commandTimeout,
         what,
       )
@@ -180,7 +196,11 @@ export function redisStore(options: RedisStoreOptions): FleetStore {
     void client().then(
       (c) => {
         if (closed || subscriber !== undefined) return
-        const sub = c.duplicate() as RedisClient
+        // The subscription must wait for the connection, whatever the main client's queueing.
+        const sub: RedisClient =
+          'nodes' in c && typeof c.nodes === 'function'
+            ? (c as Cluster).duplicate()
+            : (c as Redis).duplicate({ enableOfflineQueue: true })
         subscriber = sub
         sub.on('error', report)
         sub.on('message', onMessage)

@@ -50,6 +50,14 @@ export class MinHeap<E extends HeapEntry> {
     this.#down(last.index)
   }
 
+  /** Restores the order after the key of `entry`, already in the heap, changed. */
+  update(entry: E): void {
+    const i = entry.index
+    if (i < 0 || this.#items[i] !== entry) return
+    this.#up(i)
+    this.#down(entry.index)
+  }
+
   clear(): void {
     for (const entry of this.#items) entry.index = -1
     this.#items.length = 0

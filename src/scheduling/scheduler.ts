@@ -60,17 +60,21 @@ export class Scheduler {
     return this.#timer !== undefined
   }
 
-  /** Schedules `task` to run `delay` ms from now, moving it if it was already scheduled. */
-  schedule(task: Task, delay: number): void {
-    this.scheduleAt(task, this.#clock.now() + Math.max(0, delay))
+  /**
+   * Schedules `task` to run `delay` ms from now, moving it if it was already scheduled. `now` may be
+   * passed by a caller that has just read the clock.
+   */
+  schedule(task: Task, delay: number, now: number = this.#clock.now()): void {
+    this.scheduleAt(task, now + Math.max(0, delay))
   }
 
   /** Schedules `task` to run at the absolute clock time `at`. */
   scheduleAt(task: Task, at: number): void {
-    if (task.index !== -1) this.#heap.remove(task)
     task.at = at
     task.seq = this.#seq++
-    this.#heap.push(task)
+    // A task already waiting is moved in place: one sift instead of a removal and an insertion.
+    if (task.index === -1) this.#heap.push(task)
+    else this.#heap.update(task)
     if (!this.#running && at < this.#armedAt) this.#arm()
   }
 

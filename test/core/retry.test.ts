@@ -99,9 +99,10 @@ describe('retry with backoff', () => {
             const cappedInitial = Math.min(initial, interval)
             errors.slice(0, failures).forEach((e, i) => {
               const base = Math.min(cappedInitial * factor ** i, interval)
-              expect(e.retryIn).toBeGreaterThanOrEqual(base * (1 - jitter) - 1e-6)
-              expect(e.retryIn).toBeLessThanOrEqual(base * (1 + jitter) + 1e-6)
-              expect(e.retryIn).toBeCloseTo(base * (1 + jitter * (2 * random - 1)), 6)
+              // Never below 1 ms, so a full jitter cannot make a retry immediate.
+              expect(e.retryIn).toBeGreaterThanOrEqual(Math.max(1, base * (1 - jitter)) - 1e-6)
+              expect(e.retryIn).toBeLessThanOrEqual(Math.max(1, base * (1 + jitter)) + 1e-6)
+              expect(e.retryIn).toBeCloseTo(Math.max(1, base * (1 + jitter * (2 * random - 1))), 6)
               // Clock times are large numbers: compare to the precision they carry.
               expect(Math.abs(next[i]! - e.retryIn)).toBeLessThan(0.01)
             })

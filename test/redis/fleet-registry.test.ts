@@ -1,0 +1,77 @@
+// Fleet mode inside one process: registries on Redis stores (src, not the build), for what is
+// cheaper to check without child processes.
+import { describe, expect, it } from 'vitest'
+import { LoadError } from '../../src/core/errors.js'
+import { Resources } from '../../src/index.js'
+import { freshPrefix, timed, useRedis } from './helpers.js'
+
+const redis = useRedis()
+
+/** A registry in fleet mode on a store of its own (own connections), stopped at the end. */
+function replica(prefix: string) {
+  const store = redis.store({ prefix })
+  return new Resources({ interval: '1h', store })
+}
+
+describe('fleet mode in one process', () => {
+  it.each([
+    ['a synchronous loader', () => ({ at: Date.now() })],
+    ['an async loader that resolves at once', async () => ({ at: Date.now() })],
+  ])('settles refresh() whatever the loader: %s', async (_, loader) => {
+    const resources = replica(freshPrefix())
+    const pods = resources.define('pods', loader)
+    await resources.start({ wait: true })
+    try {
+      for (let i = 0; i < 3; i++) {
+        const outcome = await timed(Promise.race([pods.refresh(), new Promise((r) => setTimeout(r, 2_000, 'hung'))]))
+        expect(outcome.value).not.toBe('hung')
+        expect(outcome.value).toEqual({ at: expect.any(Number) })
+      }
+    } finally {
+      await resources.stop()
+    }
+  })
+
+  it('rejects refresh() with a LoadError when the loader throws at once', async () => {
+    const resources = replica(freshPrefix())
+    let fail = false
+    const pods = resources.define('pods', () => {
+      if (fail) throw new Error('backend down')
+      return 1
+    })
+    await resources.start({ wait: true })
+    fail = true
+    try {
+      const outcome = await Promise.race([
+        pods.refresh().then(
+          () => 'resolved',
+          (error: unknown) => error,
+        ),
+        new Promise((r) => setTimeout(r, 2_000, 'hung')),
+      ])
+      expect(outcome).toBeInstanceOf(LoadError)
+    } finally {
+      await resources.stop()
+    }
+  })
+
+  it('restores the shared value at define (warm start) and shows it as coming from the store', async () => {
+    const prefix = freshPrefix()
+    const first = replica(prefix)
+    first.define('pods', () => ['web-1'])
+    await first.start({ wait: true })
+    await first.stop()
+    const second = replica(prefix)
+    let calls = 0
+    const pods = second.define('pods', () => {
+      calls++
+      return ['web-2']
+    })
+    await pods.ready()
+    expect(pods.peek()).toMatchObject({ source: 'store', value: ['web-1'] })
+    // The shared value is fresh (interval 1h): starting does not load it again.
+    await second.start({ wait: true })
+    expect(calls).toBe(0)
+    await second.stop()
+  })
+})
