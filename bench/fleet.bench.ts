@@ -30,7 +30,11 @@ interface Replica {
 
 function replica(server: RedisServer, prefix: string | undefined, onCall: () => void): Replica {
   const store = prefix === undefined ? undefined : redisStore({ url: server.url, prefix, leaseTtl: '2s' })
-  const resources = new Resources({ interval: INTERVAL, jitter: 0.1, ...(store === undefined ? {} : { store }) })
+  const resources = new Resources({
+    interval: INTERVAL,
+    jitter: 0.1,
+    ...(store === undefined ? {} : { store }),
+  })
   for (let i = 0; i < RESOURCES; i++) {
     resources.define(`r${i}`, async () => {
       onCall()
@@ -46,7 +50,13 @@ async function connected(replicas: readonly Replica[]): Promise<void> {
   for (const r of replicas) {
     if (r.store === undefined) continue
     for (let i = 0; ; i++) {
-      if (await r.store.list().then(() => true, () => false)) break
+      if (
+        await r.store.list().then(
+          () => true,
+          () => false,
+        )
+      )
+        break
       if (i > 100) throw new Error('a replica could not reach redis-server')
       await sleep(20)
     }
@@ -54,7 +64,12 @@ async function connected(replicas: readonly Replica[]): Promise<void> {
 }
 
 /** Backend calls per resource per interval, for `n` replicas in fleet mode or each alone. */
-async function callsPerInterval(server: RedisServer, n: number, fleet: boolean, run: number): Promise<number> {
+async function callsPerInterval(
+  server: RedisServer,
+  n: number,
+  fleet: boolean,
+  run: number,
+): Promise<number> {
   let calls = 0
   const prefix = fleet ? `bench-${process.pid}-${run}` : undefined
   const replicas = Array.from({ length: n }, () => replica(server, prefix, () => calls++))
@@ -77,7 +92,12 @@ async function propagation(server: RedisServer): Promise<number[]> {
   const replicas = Array.from({ length: 4 }, () => {
     const store = redisStore({ url: server.url, prefix })
     const resources = new Resources({ interval: '1h', store })
-    return { resources, store, handle: resources.define('p', () => ({ at: performance.now() })) }
+    // The loader awaits a little, like a real one: the value carries the time the load ended.
+    const handle = resources.define('p', async () => {
+      await sleep(1)
+      return { at: performance.now() }
+    })
+    return { resources, store, handle }
   })
   await connected(replicas)
   await Promise.all(replicas.map((r) => r.resources.start({ wait: true })))
@@ -203,7 +223,13 @@ export async function run(): Promise<string> {
       ]),
       '',
       table(
-        ['Replicas', 'Fleet: calls / resource / interval', 'Alone: calls / resource / interval', 'Ratio', '1/N'],
+        [
+          'Replicas',
+          'Fleet: calls / resource / interval',
+          'Alone: calls / resource / interval',
+          'Ratio',
+          '1/N',
+        ],
         rows,
       ),
       '',

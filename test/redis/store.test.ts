@@ -162,17 +162,31 @@ describe('redisStore: fencing tokens', () => {
   it('gives tokens above the stored version', async () => {
     const store = redis.store()
     await store.set('pods', { value: 'v100', version: 100, loadedAt: 1 })
-    const lease = (await store.fleet.acquire('pods', 3))!
+    const lease = (await store.fleet.acquire('pods', 100))!
     expect(lease.token).toBe(101)
   })
 
-  it('gives strictly increasing tokens to successive holders, and a token write wins over the last', async () => {
+  it('refuses the lease to a replica that has not seen the stored version: it adopts that value instead of loading again', async () => {
+    const prefix = freshPrefix()
+    const a = redis.store({ prefix })
+    const b = redis.store({ prefix })
+    // Both looked at version 4; a refreshed first (took the lease, wrote 5, released it).
+    await a.set('pods', { value: 'v4', version: 4, loadedAt: 1 })
+    const lease = (await a.fleet.acquire('pods', 4))!
+    await a.set('pods', { value: 'v5', version: lease.token, loadedAt: 2 })
+    await lease.release()
+    // b, still at 4, must not reload what was just loaded.
+    expect(await b.fleet.acquire('pods', 4)).toBeUndefined()
+    expect(await b.fleet.acquire('pods', lease.token)).toBeDefined()
+  })
+
+  it('gives strictly increasing tokens to successive holders, each write winning over the last', async () => {
     const prefix = freshPrefix()
     const stores = [redis.store({ prefix }), redis.store({ prefix }), redis.store({ prefix })]
     let last = 0
     for (let i = 0; i < 30; i++) {
       const store = stores[i % stores.length]!
-      const lease = (await store.fleet.acquire('pods', 0))!
+      const lease = (await store.fleet.acquire('pods', last))!
       expect(lease.token).toBeGreaterThan(last)
       expect(await store.set('pods', { value: i, version: lease.token, loadedAt: i })).toBe(true)
       last = lease.token
