@@ -14,6 +14,23 @@ afterEach(() => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/**
+ * Loader calls that repeated a refresh of the same resource that had just happened (less than half
+ * an interval after the previous call, anywhere in the fleet).
+ */
+function repeats(calls: readonly Line[], interval: number): string[] {
+  const last = new Map<string, Line>()
+  const found: string[] = []
+  for (const c of calls) {
+    const previous = last.get(c.name!)
+    if (previous !== undefined && c.at! - previous.at! < interval / 2) {
+      found.push(`${c.name}: ${c.id} ${c.at! - previous.at!} ms after ${previous.id}`)
+    }
+    last.set(c.name!, c)
+  }
+  return found
+}
+
 /** Loader calls of one resource across the fleet that overlapped (two replicas loading at once). */
 function overlaps(calls: readonly Line[], loaderMs: number): string[] {
   const found: string[] = []
@@ -59,6 +76,8 @@ describe('fleet mode: steady state', () => {
     // The work is shared: every replica did some of it.
     for (const r of fleet.replicas) expect(r.of('call').length).toBeGreaterThan(calls.length / 10)
     expect(overlaps(calls, loaderMs)).toEqual([])
+    // No replica reloads what another has just loaded (it adopts that value instead).
+    expect(repeats(calls, interval)).toEqual([])
     // Every replica saw the others' values, and a version names one value everywhere.
     for (const r of fleet.replicas) expect(r.of('change').filter((l) => l.source === 'fleet').length).toBeGreaterThan(0)
     expect(fleet.conflicts()).toEqual([])
