@@ -35,11 +35,18 @@ describe('the built package', () => {
     expect(JSON.parse(out)).toEqual({ value: 42, codes: 11, base: 'function' })
   })
 
-  it.each(['evergreen/file', 'evergreen/testing'])('resolves the subpath %s from ESM and CommonJS', (subpath) => {
-    const esm = node(['--input-type=module', '-e', `const m = await import('${subpath}'); console.log(typeof m)`])
-    const cjs = node(['-e', `const m = require('${subpath}'); console.log(typeof m)`])
-    expect([esm, cjs]).toEqual(['object', 'object'])
-  })
+  it.each(['evergreen/file', 'evergreen/testing'])(
+    'resolves the subpath %s from ESM and CommonJS',
+    (subpath) => {
+      const esm = node([
+        '--input-type=module',
+        '-e',
+        `const m = await import('${subpath}'); console.log(typeof m)`,
+      ])
+      const cjs = node(['-e', `const m = require('${subpath}'); console.log(typeof m)`])
+      expect([esm, cjs]).toEqual(['object', 'object'])
+    },
+  )
 
   it('ships type declarations for every entry', () => {
     for (const entry of ['index', 'file', 'testing']) {
