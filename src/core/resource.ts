@@ -98,6 +98,8 @@ class Load<T> implements LimiterJob, LoadContext<T> {
   renewal: Task | undefined
   /** What `refresh()` callers wait on; made only when someone calls it. */
   #deferred: Deferred<T> | undefined
+  /** How the load ended, for a `join()` that comes after. */
+  #outcome: { readonly value: T } | { readonly error: unknown } | undefined
 
   constructor(
     readonly owner: Resource<T>,
@@ -135,6 +137,10 @@ class Load<T> implements LimiterJob, LoadContext<T> {
   /** The promise `refresh()` returns, made only when someone asks for it. */
   join(): Promise<T> {
     if (this.#deferred === undefined) {
+      // Fleet mode joins after the claim: a fast loader may have settled already.
+      const outcome = this.#outcome
+      if (outcome !== undefined)
+        return 'error' in outcome ? Promise.reject(outcome.error) : Promise.resolve(outcome.value)
       let resolve!: (value: T) => void
       let reject!: (error: unknown) => void
       const promise = new Promise<T>((res, rej) => {
@@ -147,10 +153,12 @@ class Load<T> implements LimiterJob, LoadContext<T> {
   }
 
   resolve(value: T): void {
+    this.#outcome ??= { value }
     this.#deferred?.resolve(value)
   }
 
   reject(error: unknown): void {
+    this.#outcome ??= { error }
     this.#deferred?.reject(error)
   }
 }
@@ -412,7 +420,9 @@ export class Resource<T = unknown> {
         this.#resolveFirstIfValue()
         return undefined
       }
-      lease = await fleet.acquire(this.name, this.#state.version)
+      // The floor is what this replica has seen: a shared version it could not adopt (say, a value it
+      // cannot decode) counts too, or the lease would be refused forever and nobody would replace it.
+      lease = await fleet.acquire(this.name, Math.max(this.#state.version, head?.version ?? 0))
     } catch (error) {
       this.#storeFailed('coordinate', error)
       return this.#closed === undefined ? this.#startLoad() : undefined

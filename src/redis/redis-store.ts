@@ -41,6 +41,7 @@ const DEFAULT_LEASE_TTL = 5_000
 const DEFAULT_COMMAND_TIMEOUT = 1_000
 const DEFAULT_MAX_MESSAGE = 1_024
 const MAX_NAME_LENGTH = 1_024
+const utf8 = new TextEncoder()
 
 /** JSON.parse that drops keys able to reach a prototype when the result is merged somewhere. */
 function safeParse(text: string): unknown {
@@ -117,6 +118,8 @@ export function redisStore(options: RedisStoreOptions): FleetStore {
     if (given !== undefined) return Promise.resolve(given)
     clientPromise ??= import('ioredis').then(
       ({ Redis: RedisCtor }) => {
+        // close() may have come while ioredis was loading: open nothing then.
+        if (closed) throw new StoreError('redis store is closed')
         const created = new RedisCtor(url!, {
           enableOfflineQueue: false,
           maxRetriesPerRequest: 1,
@@ -172,7 +175,9 @@ export function redisStore(options: RedisStoreOptions): FleetStore {
   const listeners = new Set<(name: string, version: number) => void>()
   let subscriber: RedisClient | undefined
   const onMessage = (from: string, message: string) => {
+    // A UTF-8 character takes up to 3 bytes per UTF-16 unit: measure bytes only when it matters.
     if (from !== channel || message.length > maxMessage) return
+    if (message.length * 3 > maxMessage && utf8.encode(message).length > maxMessage) return
     let parsed: unknown
     try {
       parsed = JSON.parse(message)

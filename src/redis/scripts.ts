@@ -2,7 +2,9 @@
 // hash tag (the resource's name), so they work on Redis Cluster too.
 
 /**
- * Takes the lease of a resource if it is free. The fencing token is one above the highest of the
+ * Takes the lease of a resource if it is free and the caller has seen the stored version (a
+ * version above `floor` means another replica refreshed since the caller looked: it should adopt
+ * that value, not load again). The fencing token is one above the highest of the
  * token counter, the stored version and the caller's floor — so tokens only go up, even after Redis
  * lost its data (the replicas still remember the versions they saw).
  * KEYS: lease, fence, value. ARGV: owner, ttl ms, floor. Returns [1, token] or [0, pttl].
@@ -12,8 +14,12 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   return {0, redis.call('PTTL', KEYS[1])}
 end
 local stored = tonumber(redis.call('HGET', KEYS[3], 'version') or '0') or 0
+local floor = tonumber(ARGV[3]) or 0
+if stored > floor then
+  return {0, 0}
+end
 local counter = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
-local token = math.max(counter, stored, tonumber(ARGV[3]) or 0) + 1
+local token = math.max(counter, stored, floor) + 1
 redis.call('SET', KEYS[2], token)
 redis.call('SET', KEYS[1], ARGV[1] .. ':' .. token, 'PX', ARGV[2])
 return {1, token}

@@ -71,7 +71,9 @@ export interface FleetCoordinator {
   head(name: string): Promise<EntryHead | undefined>
   /**
    * Tries to become the refresher of `name`. `floor` is the highest version this replica has seen,
-   * so tokens stay above it even if the store lost its data. `undefined` when another replica holds it.
+   * so tokens stay above it even if the store lost its data. `undefined` when another replica holds
+   * the lease, or when the stored version is above `floor` (someone refreshed since the caller looked:
+   * it should take that value rather than load again).
    */
   acquire(name: string, floor: number): Promise<Lease | undefined>
   /** Calls `listener(name, version)` when another replica announces a new version. Returns unsubscribe. */

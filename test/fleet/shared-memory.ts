@@ -65,6 +65,7 @@ export function replicaStore(shared: SharedMemory, leaseTtl = 3_000): FleetStore
       acquire: (name, floor) =>
         guard(() => {
           if (leaseHeld(name) !== undefined) return undefined
+          if ((shared.entries.get(name)?.version ?? 0) > floor) return undefined
           const token =
             Math.max(shared.fences.get(name) ?? 0, shared.entries.get(name)?.version ?? 0, floor) + 1
           shared.fences.set(name, token)

@@ -82,28 +82,36 @@ const faults: Fault[] = [
 ]
 
 describe.each(['client', 'url'] as const)('redisStore({ %s }) with a slow or unreachable Redis', (via) => {
-  it.each(faults.map((f) => [f.label, f] as const))('rejects every call within the command timeout while Redis is %s', async (_, fault) => {
-    const store = redis.store({ via, prefix: freshPrefix(), commandTimeout: COMMAND_TIMEOUT, leaseTtl: 500 })
-    await answers(store)
-    await Promise.all(burst(store, 0))
-    await fault.inject()
-    try {
-      const started = performance.now()
-      const results = await Promise.all(burst(store, 1).map(timed))
-      const wall = performance.now() - started
-      for (const r of results) {
-        expect(r.ok).toBe(false)
-        expect(r.error).toBeInstanceOf(StoreError)
-        expect(r.ms).toBeLessThan(COMMAND_TIMEOUT + SLACK)
+  it.each(faults.map((f) => [f.label, f] as const))(
+    'rejects every call within the command timeout while Redis is %s',
+    async (_, fault) => {
+      const store = redis.store({
+        via,
+        prefix: freshPrefix(),
+        commandTimeout: COMMAND_TIMEOUT,
+        leaseTtl: 500,
+      })
+      await answers(store)
+      await Promise.all(burst(store, 0))
+      await fault.inject()
+      try {
+        const started = performance.now()
+        const results = await Promise.all(burst(store, 1).map(timed))
+        const wall = performance.now() - started
+        for (const r of results) {
+          expect(r.ok).toBe(false)
+          expect(r.error).toBeInstanceOf(StoreError)
+          expect(r.ms).toBeLessThan(COMMAND_TIMEOUT + SLACK)
+        }
+        expect(wall).toBeLessThan(COMMAND_TIMEOUT + SLACK)
+      } finally {
+        await fault.lift()
       }
-      expect(wall).toBeLessThan(COMMAND_TIMEOUT + SLACK)
-    } finally {
-      await fault.lift()
-    }
-    await answers(store)
-    expect(await store.set('after', { value: 'ok', version: 1, loadedAt: 1 })).toBe(true)
-    expect((await store.get('after'))?.value).toBe('ok')
-  })
+      await answers(store)
+      expect(await store.set('after', { value: 'ok', version: 1, loadedAt: 1 })).toBe(true)
+      expect((await store.get('after'))?.value).toBe('ok')
+    },
+  )
 
   it('rejects at once while Redis is down, and recovers once it is back (data lost)', async () => {
     const store = redis.store({ via, prefix: freshPrefix(), commandTimeout: COMMAND_TIMEOUT })

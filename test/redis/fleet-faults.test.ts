@@ -67,7 +67,9 @@ describe('fleet mode: Redis fails under the fleet', () => {
     for (const r of fleet.replicas) {
       expect(r.of('fatal')).toEqual([])
       // Each replica refreshed every resource on its own while Redis was frozen.
-      const during = r.of('call').filter((l) => l.at! > frozenAt + commandTimeout + interval && l.at! < thawedAt)
+      const during = r
+        .of('call')
+        .filter((l) => l.at! > frozenAt + commandTimeout + interval && l.at! < thawedAt)
       expect(new Set(during.map((l) => l.name)).size).toBe(resources)
       expect(regressions(r)).toEqual([])
     }
@@ -75,7 +77,7 @@ describe('fleet mode: Redis fails under the fleet', () => {
       expect(f).toMatchObject({ readFailures: 0, regressions: 0 })
       expect(f.reads).toBeGreaterThan(1_000)
       expect(f.p99).toBeLessThan(1)
-      expect(f.max).toBeLessThan(50)
+      expect(f.max).toBeLessThan(100)
       expect(f.heapMax).toBeLessThan(64 * 2 ** 20)
     }
     // Only store problems were reported (never a failed load), and rate-limited.

@@ -23,7 +23,9 @@ describe('fleet mode in one process', () => {
     await resources.start({ wait: true })
     try {
       for (let i = 0; i < 3; i++) {
-        const outcome = await timed(Promise.race([pods.refresh(), new Promise((r) => setTimeout(r, 2_000, 'hung'))]))
+        const outcome = await timed(
+          Promise.race([pods.refresh(), new Promise((r) => setTimeout(r, 2_000, 'hung'))]),
+        )
         expect(outcome.value).not.toBe('hung')
         expect(outcome.value).toEqual({ at: expect.any(Number) })
       }

@@ -79,7 +79,8 @@ describe('fleet mode: steady state', () => {
     // No replica reloads what another has just loaded (it adopts that value instead).
     expect(repeats(calls, interval)).toEqual([])
     // Every replica saw the others' values, and a version names one value everywhere.
-    for (const r of fleet.replicas) expect(r.of('change').filter((l) => l.source === 'fleet').length).toBeGreaterThan(0)
+    for (const r of fleet.replicas)
+      expect(r.of('change').filter((l) => l.source === 'fleet').length).toBeGreaterThan(0)
     expect(fleet.conflicts()).toEqual([])
     for (const r of fleet.replicas) expect(regressions(r)).toEqual([])
     for (const f of finals) expect(f).toMatchObject({ readFailures: 0, regressions: 0 })
@@ -104,10 +105,20 @@ describe('fleet mode: notifications', () => {
       const from = others.map((r) => r.lines.length)
       const start = writer.lines.length
       writer.send('refresh r0')
-      const load = await writer.waitFor((l) => l.t === 'load' && l.name === 'r0', 5_000, 'the forced load', start)
+      const load = await writer.waitFor(
+        (l) => l.t === 'load' && l.name === 'r0',
+        5_000,
+        'the forced load',
+        start,
+      )
       const seen = await Promise.all(
         others.map((r, i) =>
-          r.waitFor((l) => l.t === 'change' && l.name === 'r0' && l.id === load.id, 2_000, 'the new value', from[i]),
+          r.waitFor(
+            (l) => l.t === 'change' && l.name === 'r0' && l.id === load.id,
+            2_000,
+            'the new value',
+            from[i],
+          ),
         ),
       )
       return seen.map((l) => l.at! - load.at!)
@@ -137,7 +148,9 @@ describe('fleet mode: the lease holder fails', () => {
       commandTimeout: 1_000,
     })
     await fleet.ready()
-    const first = await Promise.race(fleet.replicas.map((r) => r.waitFor((l) => l.t === 'call', 5_000, 'a first load')))
+    const first = await Promise.race(
+      fleet.replicas.map((r) => r.waitFor((l) => l.t === 'call', 5_000, 'a first load')),
+    )
     const holder = fleet.replicas.find((r) => r.id === first.replica)!
     await sleep(200)
     const killedAt = Date.now()
@@ -170,7 +183,9 @@ describe('fleet mode: the lease holder fails', () => {
       commandTimeout: 1_000,
     })
     await fleet.ready()
-    const first = await Promise.race(fleet.replicas.map((r) => r.waitFor((l) => l.t === 'call', 5_000, 'a first load')))
+    const first = await Promise.race(
+      fleet.replicas.map((r) => r.waitFor((l) => l.t === 'call', 5_000, 'a first load')),
+    )
     const holder = fleet.replicas.find((r) => r.id === first.replica)!
     await sleep(100)
     holder.kill('SIGSTOP')
@@ -200,4 +215,3 @@ describe('fleet mode: the lease holder fails', () => {
     expect(fleet.conflicts()).toEqual([])
   }, 30_000)
 })
-

@@ -21,7 +21,10 @@ function newest(dir: string): number {
 
 function builtAt(): number {
   try {
-    return Math.min(statSync(join(ROOT, 'dist/index.js')).mtimeMs, statSync(join(ROOT, 'dist/redis.js')).mtimeMs)
+    return Math.min(
+      statSync(join(ROOT, 'dist/index.js')).mtimeMs,
+      statSync(join(ROOT, 'dist/redis.js')).mtimeMs,
+    )
   } catch {
     return 0
   }
