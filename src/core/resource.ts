@@ -676,6 +676,8 @@ export class Resource<T = unknown> {
     if (after.source !== 'store' || before.hasValue) return
     if (host.events.has('restore')) host.events.emit('restore', restoreEvent(this.name, after.version, age))
     this.#changed(before, after, 'store')
+    // A warm restart is ready at once: `start({ wait: true })` does not wait for the first load.
+    this.#resolveFirst()
   }
 
   #changed(before: ResourceState<T>, after: ResourceState<T>, source: ValueSource): void {

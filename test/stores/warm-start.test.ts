@@ -1,0 +1,103 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { layeredStore, memoryStore, Resources, type Store } from '../../src/index.js'
+
+beforeEach(() => vi.useFakeTimers())
+afterEach(() => vi.useRealTimers())
+
+/** A loader that takes `ms`, and gives up when its signal is aborted (as `stop()` does). */
+const slow =
+  (value: string, ms: number) =>
+  ({ signal }: { signal: AbortSignal }) =>
+    new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => resolve(value), ms)
+      signal.addEventListener('abort', () => {
+        clearTimeout(timer)
+        reject(signal.reason)
+      })
+    })
+
+async function seeded(
+  entries: Record<string, { value: unknown; version: number; age: number }>,
+): Promise<Store> {
+  const store = memoryStore()
+  for (const [name, e] of Object.entries(entries)) {
+    await store.set(name, { value: e.value, version: e.version, loadedAt: Date.now() - e.age })
+  }
+  return store
+}
+
+describe('warm start from a store', () => {
+  it('resolves start({ wait: true }) with the restored value while the first load still runs', async () => {
+    const store = await seeded({ pods: { value: 'saved', version: 4, age: 5_000 } })
+    const resources = new Resources({ store, interval: '1m' })
+    const pods = resources.define('pods', slow('fresh', 20_000))
+    await resources.start({ wait: true })
+    expect(pods.get()).toBe('saved')
+    expect(pods.peek()).toMatchObject({ status: 'restored', source: 'store', version: 4, loading: true })
+    await vi.advanceTimersByTimeAsync(20_000)
+    expect(pods.get()).toBe('fresh')
+    expect(pods.peek()).toMatchObject({ status: 'ready', source: 'load', version: 5 })
+    await resources.stop()
+  })
+
+  it('still waits for the first load of a resource whose saved value is too old', async () => {
+    const store = await seeded({ rates: { value: 'old', version: 2, age: 3_600_000 } })
+    const resources = new Resources({ store, maxRestoredAge: '10m' })
+    const rates = resources.define('rates', slow('new', 1_000))
+    const started = resources.start({ wait: true })
+    await vi.advanceTimersByTimeAsync(1_000)
+    await started
+    expect(rates.get()).toBe('new')
+    // The ignored entry's version still counts: versions never go back.
+    expect(rates.peek().version).toBe(3)
+    await resources.stop()
+  })
+
+  it('serves the restored value through a failing first load, and start({ wait }) does not reject', async () => {
+    const store = await seeded({ flags: { value: { dark: true }, version: 1, age: 10 } })
+    const resources = new Resources({ store })
+    const flags = resources.define('flags', () => Promise.reject(new Error('backend down')))
+    await resources.start({ wait: true })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(flags.get()).toEqual({ dark: true })
+    expect(flags.peek().status).toBe('degraded')
+    await resources.stop()
+  })
+
+  it('saves each successful load with a growing version', async () => {
+    const store = memoryStore()
+    let n = 0
+    const resources = new Resources({ store, interval: '1s', jitter: 0 })
+    resources.define('n', () => ++n)
+    await resources.start({ wait: true })
+    await vi.advanceTimersByTimeAsync(2_000)
+    expect(await store.get('n')).toMatchObject({ value: 3, version: 3 })
+    await resources.stop()
+  })
+
+  it('reads the newest version across layers, and writes to every layer', async () => {
+    const upper = await seeded({ k: { value: 'upper', version: 2, age: 0 } })
+    const lower = await seeded({ k: { value: 'lower', version: 7, age: 0 } })
+    const store = layeredStore(upper, lower)
+    expect(await store.get('k')).toMatchObject({ value: 'lower', version: 7 })
+    expect(await store.set('k', { value: 'new', version: 8, loadedAt: 0 })).toBe(true)
+    expect((await upper.get('k'))?.value).toBe('new')
+    expect((await lower.get('k'))?.value).toBe('new')
+  })
+
+  it('falls back to a lower layer when the upper one is down', async () => {
+    const down: Store = {
+      get: () => Promise.reject(new Error('down')),
+      set: () => Promise.reject(new Error('down')),
+      delete: () => Promise.reject(new Error('down')),
+      list: () => Promise.reject(new Error('down')),
+      close: async () => {},
+    }
+    const lower = await seeded({ k: { value: 'snapshot', version: 3, age: 0 } })
+    const resources = new Resources({ store: layeredStore(down, lower), onError: () => {} })
+    const k = resources.define('k', slow('fresh', 5_000))
+    await resources.start({ wait: true })
+    expect(k.get()).toBe('snapshot')
+    await resources.stop()
+  })
+})
