@@ -24,6 +24,7 @@ export type {
   LoadEvent,
   ResourcesEvents,
   RestoreEvent,
+  StoreErrorEvent,
   Unsubscribe,
 } from './core/events.js'
 export type { ResourceOptions, ResourcesOptions, RetryOptions } from './core/options.js'

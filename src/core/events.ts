@@ -1,4 +1,4 @@
-import type { EvergreenError, LoadError } from './errors.js'
+import type { EvergreenError, LoadError, StoreError } from './errors.js'
 import type { ValueSource } from './state.js'
 
 /** Builds the payload of a `'load'` event: a load succeeded. */
@@ -39,18 +39,28 @@ export function restoreEvent(name: string, version: number, age: number) {
   return { name, version, age }
 }
 
+/**
+ * Builds the payload of a `'storeError'` event: a store could not read, write or decode (a corrupt
+ * snapshot, a value that cannot be serialised, Redis down). What is in memory is unaffected.
+ */
+export function storeErrorEvent(name: string | undefined, error: StoreError) {
+  return { name, error }
+}
+
 /** Every event a registry emits, with its payload. */
 export interface ResourcesEvents {
   load: ReturnType<typeof loadEvent>
   error: ReturnType<typeof errorEvent>
   change: ReturnType<typeof changeEvent>
   restore: ReturnType<typeof restoreEvent>
+  storeError: ReturnType<typeof storeErrorEvent>
 }
 
 export type LoadEvent = ResourcesEvents['load']
 export type ErrorEvent = ResourcesEvents['error']
 export type ChangeEvent = ResourcesEvents['change']
 export type RestoreEvent = ResourcesEvents['restore']
+export type StoreErrorEvent = ResourcesEvents['storeError']
 
 /** Removes the listener it was returned for. Calling it twice is harmless. */
 export type Unsubscribe = () => void

@@ -11,7 +11,7 @@ import {
   SyncError,
   UndefinedResourceError,
 } from './errors.js'
-import { Emitter, type ResourcesEvents, type Unsubscribe } from './events.js'
+import { Emitter, type ResourcesEvents, storeErrorEvent, type Unsubscribe } from './events.js'
 import {
   type RegistrySettings,
   type ResourceOptions,
@@ -318,9 +318,12 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   }
 
   #report(error: EvergreenError, resource: string | undefined): void {
+    if (error instanceof StoreError) {
+      if (this.#storeErrorsLimited(resource)) return
+      if (this.#events.has('storeError')) this.#events.emit('storeError', storeErrorEvent(resource, error))
+    }
     const onError = this.#settings.onError
     if (onError === undefined) return
-    if (error.code === 'E_STORE' && this.#storeErrorsLimited(resource)) return
     try {
       onError(error, resource)
     } catch {

@@ -101,3 +101,28 @@ describe('warm start from a store', () => {
     await resources.stop()
   })
 })
+
+describe('store problems', () => {
+  it("reach the 'storeError' event and onError, naming the resource, at most once per 10 s each", async () => {
+    const inner = memoryStore()
+    const store: Store = { ...inner, set: () => Promise.reject(new Error('disk full')) }
+    const seen: unknown[] = []
+    const handled: unknown[] = []
+    const resources = new Resources({
+      store,
+      interval: '1s',
+      jitter: 0,
+      onError: (e, name) => handled.push([e.code, name]),
+    })
+    resources.on('storeError', ({ name, error }) => seen.push([name, error.code, error.message]))
+    const a = resources.define('a', () => 1)
+    await resources.start({ wait: true })
+    await vi.advanceTimersByTimeAsync(5_000)
+    expect(a.get()).toBe(1) // the value in memory is unaffected
+    expect(seen).toEqual([['a', 'E_STORE', expect.stringMatching(/resource "a".*disk full/)]])
+    expect(handled).toEqual([['E_STORE', 'a']])
+    await vi.advanceTimersByTimeAsync(6_000)
+    expect(seen).toHaveLength(2)
+    await resources.stop()
+  })
+})
