@@ -42,7 +42,7 @@ export class Scheduler {
 
   constructor(clock: Clock, options: SchedulerOptions = {}) {
     this.#clock = clock
-    this.#sliceMs = options.sliceMs ?? 5
+    this.#sliceMs = options.sliceMs ?? 1
     this.#onError = options.onError ?? (() => {})
   }
 
