@@ -158,7 +158,12 @@ export class Resource<T = unknown> {
   refresh(): Promise<T> {
     if (this.#closed !== undefined) return Promise.reject(new StoppedError(this.name, this.#closed))
     if (this.#inflight === undefined && this.#fleet() !== undefined) {
-      return this.#claim(true).then((load) => (load ?? this.#startLoad()).join())
+      return this.#claim(true).then((load) => {
+        if (load !== undefined) return load.join()
+        // Stopped or removed while the fleet was asked: no load may start any more.
+        if (this.#closed !== undefined) throw new StoppedError(this.name, this.#closed)
+        return this.#startLoad().join()
+      })
     }
     return this.#startLoad().join()
   }

@@ -27,7 +27,14 @@ function fleet(
       const resource = replica.resources.define(name, async (ctx) => {
         replica.calls++
         if (loader !== undefined) return loader(ctx)
-        await new Promise((resolve) => setTimeout(resolve, 100))
+        // 100 ms, or less when stop() aborts it: a test that ends mid-load must not wait on fake time.
+        await new Promise((resolve, reject) => {
+          const timer = setTimeout(resolve, 100)
+          ctx.signal.addEventListener('abort', () => {
+            clearTimeout(timer)
+            reject(ctx.signal.reason)
+          })
+        })
         return { name, by: r, at: Date.now() }
       })
       resource.subscribe(() => {
@@ -133,6 +140,15 @@ describe('fleet mode (shared store with leases)', { timeout: 60_000 }, () => {
     expect(Date.now() - diedAt).toBeLessThanOrEqual(3_000 + INTERVAL * 1.1 + 200)
     expect(survivor!.resources.get('k')).toBe('fresh')
     await survivor!.resources.stop()
+  })
+
+  it('never starts a load for a refresh() that raced stop()', async () => {
+    const shared = sharedMemory()
+    const [replica] = fleet(shared, 1, ['r'])
+    const refreshed = replica!.resources.resource('r').refresh()
+    await replica!.resources.stop()
+    await expect(refreshed).rejects.toMatchObject({ code: 'E_STOPPED' })
+    expect(replica!.calls).toBe(0)
   })
 
   it('refuses the write of a holder that lost its lease, and keeps the newer value', async () => {
