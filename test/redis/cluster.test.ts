@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Cluster } from 'ioredis'
@@ -12,12 +13,29 @@ import { Resources } from '../../src/index.js'
 import { redisStore } from '../../src/redis/index.js'
 import { storeConformance } from '../../src/testing/index.js'
 import { freshPrefix, until } from './helpers.js'
-import { redisServerBinary } from './redis-server.js'
+import { freePort, redisServerBinary } from './redis-server.js'
 
 const nodes: ChildProcess[] = []
 const ports: number[] = []
 const clients: Cluster[] = []
 let dir = ''
+
+/** A free port whose cluster-bus port (port + 10000) is free too. */
+async function clusterPort(): Promise<number> {
+  for (;;) {
+    const port = await freePort()
+    if (port + 10_000 > 65_535 || ports.includes(port)) continue
+    if (await portFree(port + 10_000)) return port
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
+  })
+}
 
 function cluster(): Cluster {
   const client = new Cluster(
@@ -31,10 +49,8 @@ function cluster(): Cluster {
 beforeAll(async () => {
   const binary = redisServerBinary()
   dir = mkdtempSync(join(tmpdir(), 'evergreen-cluster-'))
-  // The cluster bus listens on port + 10000: pick ports that leave room for it.
-  const base = 20_000 + Math.floor(Math.random() * 20_000)
   for (let i = 0; i < 3; i++) {
-    const port = base + i
+    const port = await clusterPort()
     ports.push(port)
     const child = spawn(
       binary,
@@ -67,7 +83,7 @@ beforeAll(async () => {
         return false
       }
     },
-    10_000,
+    20_000,
     'cluster nodes did not start',
   )
   execFileSync(
