@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { ensureBuilt } from './build.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
@@ -21,9 +22,7 @@ const probe = `
 `
 
 describe('the built package', () => {
-  beforeAll(() => {
-    if (!existsSync(`${root}dist/index.js`)) execFileSync('npx', ['tsup'], { cwd: root, stdio: 'ignore' })
-  })
+  beforeAll(() => ensureBuilt(), 120_000)
 
   it('is importable from ESM by its name', () => {
     const out = node(['--input-type=module', '-e', `import * as m from 'evergreen'; ${probe}`])

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parseSnapshot } from '../../src/file/snapshot.js'
-import { ensureBuilt, root } from './build.js'
+import { ensureBuilt, root } from '../build.js'
 import { tempDir } from './helpers.js'
 
 const WRITER = join(root, 'test', 'file', 'fixtures', 'crash-writer.mjs')

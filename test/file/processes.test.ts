@@ -16,7 +16,7 @@ import { nodeFs } from '../../src/file/fs.js'
 import { type FileStoreFs, fileStore } from '../../src/file/index.js'
 import { parseSnapshot } from '../../src/file/snapshot.js'
 import { StoreError } from '../../src/index.js'
-import { ensureBuilt, root } from './build.js'
+import { ensureBuilt, root } from '../build.js'
 import { recordReports, tempDir } from './helpers.js'
 
 const FIXTURES = join(root, 'test', 'file', 'fixtures')

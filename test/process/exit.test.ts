@@ -1,9 +1,9 @@
 // Real processes, real time: a script that defines resources and never calls stop() still exits.
 // Each child imports the built package (dist/), as a user's program would.
-import { execFile, execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { ensureBuilt } from '../build.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
@@ -37,9 +37,7 @@ const lines = (out: string) =>
     .split('\n')
     .map((line) => JSON.parse(line) as unknown)
 
-beforeAll(() => {
-  if (!existsSync(`${root}dist/index.js`)) execFileSync('npx', ['tsup'], { cwd: root, stdio: 'ignore' })
-}, 60_000)
+beforeAll(() => ensureBuilt(), 120_000)
 
 describe('a process that never calls stop()', () => {
   it('exits by itself after its first loads, printing no warning', async () => {

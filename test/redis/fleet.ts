@@ -2,58 +2,13 @@
  * Replicas as child processes (test/redis/fixtures/replica.mjs, on the built package), and what
  * they report: loader calls, changes, loads, errors, snapshots, final summaries.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const REPLICA = fileURLToPath(new URL('./fixtures/replica.mjs', import.meta.url))
 
-function newest(dir: string): number {
-  let latest = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs)
-  }
-  return latest
-}
-
-function builtAt(): number {
-  try {
-    return Math.min(
-      statSync(join(ROOT, 'dist/index.js')).mtimeMs,
-      statSync(join(ROOT, 'dist/redis.js')).mtimeMs,
-    )
-  } catch {
-    return 0
-  }
-}
-
-/**
- * Builds dist/ (tsup) when it is missing or older than src/. Test files run in parallel: a lock
- * directory keeps two builds from cleaning dist/ under each other.
- */
-export async function ensureBuilt(): Promise<void> {
-  const lock = join(ROOT, 'node_modules', '.evergreen-test-build.lock')
-  const deadline = Date.now() + 120_000
-  for (;;) {
-    if (builtAt() >= newest(join(ROOT, 'src'))) return
-    try {
-      mkdirSync(lock)
-    } catch {
-      if (Date.now() > deadline) throw new Error(`another build holds ${lock}; remove it if stale`)
-      await new Promise((resolve) => setTimeout(resolve, 200))
-      continue
-    }
-    try {
-      if (builtAt() < newest(join(ROOT, 'src'))) execFileSync('npx', ['tsup'], { cwd: ROOT, stdio: 'pipe' })
-      return
-    } finally {
-      rmdirSync(lock)
-    }
-  }
-}
+export { ensureBuilt } from '../build.js'
 
 /** One JSON line printed by a replica. */
 export interface Line {

@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 
 /** The package root. */
-export const root = fileURLToPath(new URL('../..', import.meta.url))
+export const root = fileURLToPath(new URL('..', import.meta.url))
 
 function newestSource(dir: string): number {
   let newest = 0
@@ -20,13 +20,19 @@ function newestSource(dir: string): number {
 /** Held while one test file builds, so that parallel test files never run tsup at once. */
 const LOCK = join(tmpdir(), 'evergreen-test-build.lock')
 
+/** The entries the package exports; tests run them in child processes or import them by name. */
+const ENTRIES = ['index', 'file', 'redis', 'testing'].map((entry) => join(root, 'dist', `${entry}.js`))
+
 /**
- * Builds dist/ with tsup when dist/file.js is missing or older than a source file, for tests that
- * run the built package in child processes. Throws when the build leaves no usable dist/file.js.
+ * Builds dist/ with tsup when an entry is missing or older than a source file (`npm test` builds
+ * first; this is for a test file run alone). Test files run in parallel: a lock directory keeps two
+ * builds from cleaning dist/ under each other. Throws when the build leaves an entry missing.
  */
 export async function ensureBuilt(): Promise<void> {
-  const target = join(root, 'dist', 'file.js')
-  const fresh = () => existsSync(target) && statSync(target).mtimeMs >= newestSource(join(root, 'src'))
+  const fresh = () => {
+    const sources = newestSource(join(root, 'src'))
+    return ENTRIES.every((entry) => existsSync(entry) && statSync(entry).mtimeMs >= sources)
+  }
   if (fresh()) return
   for (;;) {
     try {
@@ -45,8 +51,9 @@ export async function ensureBuilt(): Promise<void> {
     if (fresh()) return
     const result = spawnSync('npx', ['tsup'], { cwd: root, encoding: 'utf8', timeout: 120_000 })
     // The type declarations may fail on unrelated work in progress; the JavaScript is what we run.
-    if (!existsSync(target) || !existsSync(join(root, 'dist', 'index.js'))) {
-      throw new Error(`npx tsup did not build dist/file.js:\n${result.stdout}\n${result.stderr}`)
+    const missing = ENTRIES.filter((entry) => !existsSync(entry))
+    if (missing.length > 0) {
+      throw new Error(`npx tsup did not build ${missing.join(', ')}:\n${result.stdout}\n${result.stderr}`)
     }
   } finally {
     rmSync(LOCK, { force: true, recursive: true })
