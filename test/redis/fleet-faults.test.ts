@@ -1,20 +1,12 @@
 // Fleet mode while Redis misbehaves: killed and restarted empty, frozen, pausing its clients, busy,
 // dropping pub/sub connections. Reads never fail nor slow down, replicas keep loading on their own,
 // versions only go up, and the fleet converges afterwards.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { ensureBuilt, Fleet, regressions } from './fleet.js'
-import { freshPrefix, useRedis } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { regressions, useFleet } from './fleet.js'
+import { freshPrefix, pause as sleep, useRedis } from './helpers.js'
 
 const redis = useRedis()
-let fleet: Fleet | undefined
-
-beforeAll(ensureBuilt, 120_000)
-afterEach(() => {
-  fleet?.kill()
-  fleet = undefined
-})
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const startFleet = useFleet()
 
 describe('fleet mode: Redis fails under the fleet', () => {
   it('keeps serving and refreshing through a crash (data lost), a freeze, CLIENT PAUSE and DEBUG SLEEP, then converges', async () => {
@@ -22,7 +14,7 @@ describe('fleet mode: Redis fails under the fleet', () => {
     const commandTimeout = 300
     const resources = 10
     const prefix = freshPrefix('faults')
-    fleet = new Fleet(3, {
+    const fleet = startFleet(3, {
       url: redis.server.url,
       prefix,
       resources,
@@ -91,7 +83,7 @@ describe('fleet mode: Redis fails under the fleet', () => {
 
   it('converges while pub/sub connections are killed over and over as values change', async () => {
     const interval = 200
-    fleet = new Fleet(3, {
+    const fleet = startFleet(3, {
       url: redis.server.url,
       prefix: freshPrefix('pubsub'),
       resources: 5,

@@ -1,20 +1,12 @@
 // Long variants of the fleet tests (npm run test:soak). SOAK_SECONDS sets the length of the chaos
 // run (default 120).
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { ensureBuilt, Fleet, type Line, regressions } from './fleet.js'
-import { freshPrefix, useRedis } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { type Line, regressions, useFleet } from './fleet.js'
+import { freshPrefix, pause as sleep, useRedis } from './helpers.js'
 
 const redis = useRedis()
-let fleet: Fleet | undefined
+const startFleet = useFleet()
 const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 120)
-
-beforeAll(ensureBuilt, 120_000)
-afterEach(() => {
-  fleet?.kill()
-  fleet = undefined
-})
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 function repeats(calls: readonly Line[], interval: number): number {
   const last = new Map<string, number>()
@@ -31,7 +23,7 @@ describe('fleet mode, soak', () => {
   it('shares the refreshes of 50 resources among 8 replicas over 300 intervals', async () => {
     const interval = 100
     const resources = 50
-    fleet = new Fleet(8, {
+    const fleet = startFleet(8, {
       url: redis.server.url,
       prefix: freshPrefix('soak'),
       resources,
@@ -59,7 +51,7 @@ describe('fleet mode, soak', () => {
 
   it(`survives ${SOAK_SECONDS} s of random Redis faults and converges`, async () => {
     const resources = 20
-    fleet = new Fleet(4, {
+    const fleet = startFleet(4, {
       url: redis.server.url,
       prefix: freshPrefix('chaos'),
       resources,

@@ -1,18 +1,10 @@
 // Fleet mode end to end: replicas as child processes on the built package, one real redis-server.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { ensureBuilt, Fleet, type Line, type Replica, regressions } from './fleet.js'
-import { freshPrefix, useRedis } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { type Line, type Replica, regressions, useFleet } from './fleet.js'
+import { freshPrefix, pause as sleep, useRedis } from './helpers.js'
 
 const redis = useRedis()
-let fleet: Fleet | undefined
-
-beforeAll(ensureBuilt, 120_000)
-afterEach(() => {
-  fleet?.kill()
-  fleet = undefined
-})
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const startFleet = useFleet()
 
 /**
  * Loader calls that repeated a refresh of the same resource that had just happened (less than half
@@ -52,7 +44,7 @@ describe('fleet mode: steady state', () => {
     const loaderMs = 10
     const resources = 20
     const intervals = 100
-    fleet = new Fleet(4, {
+    const fleet = startFleet(4, {
       url: redis.server.url,
       prefix: freshPrefix('fleet'),
       resources,
@@ -90,7 +82,7 @@ describe('fleet mode: steady state', () => {
 
 describe('fleet mode: notifications', () => {
   it('shows a new value on every replica at once, long before their next check, also after pub/sub connections were killed', async () => {
-    fleet = new Fleet(3, {
+    const fleet = startFleet(3, {
       url: redis.server.url,
       prefix: freshPrefix('notify'),
       resources: 2,
@@ -137,7 +129,7 @@ describe('fleet mode: the lease holder fails', () => {
   it('lets another replica take over within lease + interval when the holder is SIGKILLed mid-load', async () => {
     const interval = 300
     const leaseTtl = 600
-    fleet = new Fleet(3, {
+    const fleet = startFleet(3, {
       url: redis.server.url,
       prefix: freshPrefix('killed'),
       resources: 1,
@@ -172,7 +164,7 @@ describe('fleet mode: the lease holder fails', () => {
     const interval = 300
     const leaseTtl = 600
     const prefix = freshPrefix('frozen')
-    fleet = new Fleet(3, {
+    const fleet = startFleet(3, {
       url: redis.server.url,
       prefix,
       resources: 1,

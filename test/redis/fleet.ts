@@ -4,11 +4,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { afterEach, beforeAll } from 'vitest'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const REPLICA = fileURLToPath(new URL('./fixtures/replica.mjs', import.meta.url))
 
-export { ensureBuilt } from '../build.js'
+import { ensureBuilt } from '../build.js'
+
+export { ensureBuilt }
 
 /** One JSON line printed by a replica. */
 export interface Line {
@@ -249,4 +252,21 @@ export function regressions(replica: Replica): string[] {
     last.set(line.name, Math.max(before, line.version!))
   }
   return found
+}
+
+/**
+ * For a test file of fleets: builds dist/ before its tests, and kills the fleet a test started when
+ * that test ends, whatever its outcome. Returns the function that starts a fleet.
+ */
+export function useFleet(): (size: number, config: Omit<ReplicaConfig, 'id'>) => Fleet {
+  let current: Fleet | undefined
+  beforeAll(ensureBuilt, 120_000)
+  afterEach(() => {
+    current?.kill()
+    current = undefined
+  })
+  return (size, config) => {
+    current = new Fleet(size, config)
+    return current
+  }
 }
