@@ -157,6 +157,13 @@ export class StoreError extends EvergreenError {
   constructor(message: string, options: EvergreenErrorOptions = {}) {
     super('E_STORE', message, options)
   }
+
+  /** `cause` itself if it is a `StoreError`, else one that says `what` went wrong and wraps it. */
+  static wrap(cause: unknown, what: string, resource?: string): StoreError {
+    if (cause instanceof StoreError) return cause
+    const message = cause instanceof Error ? cause.message : String(cause)
+    return new StoreError(`${what}: ${message}`, { resource, cause })
+  }
 }
 
 /** An option had the wrong type. Thrown at once by the constructor or `define`. */

@@ -31,6 +31,7 @@ import {
   reduce,
   statusOf,
   type ValueSource,
+  valueChanged,
 } from './state.js'
 
 /** A snapshot of a resource that never throws. */
@@ -366,7 +367,7 @@ export class Resource<T = unknown> {
       equals: this.#settings.equals as (a: T, b: T) => boolean,
     })
     const after = this.#state
-    if (!before.hasValue || !Object.is(before.value, after.value)) this.#changed(before, after, 'fleet')
+    if (valueChanged(before, after)) this.#changed(before, after, 'fleet')
     // The next check follows the shared refresh, so this replica does not reload what was just loaded.
     if (this.#inflight === undefined && this.#claiming === undefined && this.#task.scheduled) {
       this.#scheduleAt(entry.loadedAt)
@@ -403,7 +404,12 @@ export class Resource<T = unknown> {
 
   /** Reports a store failure, unless the resource was stopped: then the store is closing on purpose. */
   #storeFailed(op: string, error: unknown): void {
-    if (this.#closed === undefined) this.#host.report(storeError(this.name, op, error), this.name)
+    if (this.#closed === undefined) {
+      this.#host.report(
+        StoreError.wrap(error, `could not ${op} the saved value of resource "${this.name}"`, this.name),
+        this.name,
+      )
+    }
   }
 
   #resolveFirstIfValue(): void {
@@ -489,7 +495,7 @@ export class Resource<T = unknown> {
     const version = load.lease?.token
     this.#dispatch({ type: 'loaded', value, at: now, equals, version })
     const after = this.#state
-    const changed = !before.hasValue || !Object.is(before.value, after.value)
+    const changed = valueChanged(before, after)
     this.#schedule(this.#settings.interval, now)
     if (host.events.has('load')) {
       host.events.emit(
@@ -633,13 +639,4 @@ export class Resource<T = unknown> {
     this.#firstWaiters = undefined
     if (waiters !== undefined) for (const w of waiters) w()
   }
-}
-
-function storeError(resource: string, op: string, cause: unknown): StoreError {
-  if (cause instanceof StoreError) return cause
-  const message = cause instanceof Error ? cause.message : String(cause)
-  return new StoreError(`could not ${op} the saved value of resource "${resource}": ${message}`, {
-    resource,
-    cause,
-  })
 }

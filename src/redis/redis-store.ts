@@ -68,9 +68,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 function asStoreError(error: unknown, what: string, resource?: string): StoreError {
-  if (error instanceof StoreError) return error
-  const message = error instanceof Error ? error.message : String(error)
-  return new StoreError(`redis: ${what} failed: ${message}`, { resource, cause: error })
+  return StoreError.wrap(error, `redis: ${what} failed`, resource)
 }
 
 /**

@@ -31,12 +31,6 @@ export class MinHeap<E extends HeapEntry> {
     this.#up(entry.index)
   }
 
-  pop(): E | undefined {
-    const top = this.#items[0]
-    if (top !== undefined) this.remove(top)
-    return top
-  }
-
   remove(entry: E): void {
     const i = entry.index
     const items = this.#items

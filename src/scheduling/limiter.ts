@@ -15,14 +15,6 @@ export class Limiter {
 
   constructor(readonly limit: number) {}
 
-  get active(): number {
-    return this.#active
-  }
-
-  get waiting(): number {
-    return this.#queue.length - this.#head
-  }
-
   /** Begins `job` now if a slot is free, otherwise queues it. */
   run(job: LimiterJob): void {
     if (this.#active < this.limit) {

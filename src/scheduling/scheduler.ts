@@ -46,18 +46,9 @@ export class Scheduler {
     this.#onError = options.onError ?? (() => {})
   }
 
-  get clock(): Clock {
-    return this.#clock
-  }
-
   /** Number of tasks waiting. */
   get size(): number {
     return this.#heap.size
-  }
-
-  /** Whether a platform timer is armed (at most one ever is). */
-  get armed(): boolean {
-    return this.#timer !== undefined
   }
 
   /**
