@@ -91,6 +91,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   readonly #events: Emitter<ResourcesEvents>
   readonly #host: ResourceHost & { started: boolean }
   #stopping: Promise<void> | undefined
+  /** Every store this registry has used: attached once, closed by `stop()`. */
   readonly #attached = new Set<Store>()
   /** When each resource last reported a store error: a store that is down must not flood `onError`. */
   readonly #storeErrorAt = new Map<string, number>()
@@ -110,6 +111,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       started: false,
       report,
     }
+    if (settings.defaults.store !== undefined) this.#attach(settings.defaults.store)
   }
 
   /**
@@ -210,7 +212,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
    */
   stop(): Promise<void> {
     if (this.#stopping !== undefined) return this.#stopping
-    if (!this.#host.started && this.#storesInUse().length === 0) return Promise.resolve()
+    if (!this.#host.started && this.#attached.size === 0) return Promise.resolve()
     this.#host.started = false
     const pending: Promise<void>[] = []
     for (const resource of this.#resources.values()) {
@@ -234,7 +236,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       clock.clearTimeout(timer)
     }
     await Promise.all(
-      this.#storesInUse().map((store) =>
+      [...this.#attached].map((store) =>
         store
           .close()
           .then(undefined, (error: unknown) =>
@@ -242,15 +244,6 @@ export class Resources implements Iterable<string>, AsyncDisposable {
           ),
       ),
     )
-  }
-
-  #storesInUse(): Store[] {
-    const stores = new Set<Store>()
-    if (this.#settings.defaults.store !== undefined) stores.add(this.#settings.defaults.store)
-    for (const resource of this.#resources.values()) {
-      if (resource.settings.store !== undefined) stores.add(resource.settings.store)
-    }
-    return [...stores]
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
