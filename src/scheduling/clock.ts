@@ -12,6 +12,15 @@ export interface Clock {
   setTimeout(callback: () => void, ms: number): TimerHandle
   /** Cancels a timer armed by {@link Clock.setTimeout}; unknown handles are ignored. */
   clearTimeout(handle: TimerHandle): void
+  /**
+   * Optional. Runs `callback` once pending I/O has been served, sooner than `setTimeout(callback, 0)`
+   * (which waits at least a millisecond in Node). The scheduler uses it to go on with tasks that are
+   * already due after yielding; without it, it uses `setTimeout(callback, 0)`. Must not keep the
+   * process alive.
+   */
+  setImmediate?(callback: () => void): TimerHandle
+  /** Cancels a callback queued by {@link Clock.setImmediate}. Required with it. */
+  clearImmediate?(handle: TimerHandle): void
 }
 
 interface Unrefable {
@@ -32,5 +41,15 @@ export const systemClock: Clock = {
   },
   clearTimeout(handle) {
     globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0])
+  },
+  setImmediate(callback) {
+    // Node and Bun have setImmediate; elsewhere a zero-delay timer is the closest thing.
+    const queue = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate
+    return queue === undefined ? globalThis.setTimeout(callback, 0) : queue(callback)
+  },
+  clearImmediate(handle) {
+    const clear = (globalThis as { clearImmediate?: (handle: unknown) => void }).clearImmediate
+    if (clear === undefined) globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0])
+    else clear(handle)
   },
 }

@@ -1,6 +1,13 @@
 import type { Clock, TimerHandle } from './clock.js'
 import { type HeapEntry, MinHeap } from './heap.js'
 
+/**
+ * Real elapsed milliseconds, to bound how long one pass runs. Deliberately not the injected clock:
+ * a slice is about how long the event loop is held, which a simulated clock does not measure.
+ */
+const realElapsed: () => number =
+  typeof globalThis.performance?.now === 'function' ? () => globalThis.performance.now() : () => Date.now()
+
 /** The longest delay a platform timer accepts; longer delays are reached in chunks. */
 export const MAX_TIMER_DELAY = 2 ** 31 - 1
 
@@ -22,6 +29,8 @@ export interface SchedulerOptions {
   sliceMs?: number
   /** Where an exception thrown by a task goes; the loop goes on regardless. */
   onError?: (error: unknown) => void
+  /** Real elapsed ms, for slicing (`performance.now()` by default); a test may simulate it. */
+  elapsed?: () => number
 }
 
 /**
@@ -35,8 +44,11 @@ export class Scheduler {
   readonly #heap = new MinHeap<Task>()
   readonly #sliceMs: number
   readonly #onError: (error: unknown) => void
+  readonly #elapsed: () => number
   #seq = 0
   #timer: TimerHandle | undefined
+  /** Whether {@link #timer} was queued with `clock.setImmediate` rather than `clock.setTimeout`. */
+  #immediate = false
   #armedAt = Number.POSITIVE_INFINITY
   #running = false
 
@@ -44,6 +56,7 @@ export class Scheduler {
     this.#clock = clock
     this.#sliceMs = options.sliceMs ?? 1
     this.#onError = options.onError ?? (() => {})
+    this.#elapsed = options.elapsed ?? realElapsed
   }
 
   /** Number of tasks waiting. */
@@ -82,9 +95,11 @@ export class Scheduler {
   }
 
   #disarm(): void {
-    if (this.#timer !== undefined) {
-      this.#clock.clearTimeout(this.#timer)
+    const timer = this.#timer
+    if (timer !== undefined) {
       this.#timer = undefined
+      if (this.#immediate) this.#clock.clearImmediate?.(timer)
+      else this.#clock.clearTimeout(timer)
     }
     this.#armedAt = Number.POSITIVE_INFINITY
   }
@@ -93,9 +108,13 @@ export class Scheduler {
     this.#disarm()
     const top = this.#heap.peek()
     if (top === undefined) return
-    const delay = Math.min(Math.max(0, Math.ceil(top.at - this.#clock.now())), MAX_TIMER_DELAY)
+    const clock = this.#clock
+    const delay = Math.min(Math.max(0, Math.ceil(top.at - clock.now())), MAX_TIMER_DELAY)
     this.#armedAt = top.at
-    this.#timer = this.#clock.setTimeout(this.#fire, delay)
+    // Work already due goes on as soon as pending I/O is served: a zero-delay timer would wait for
+    // the next timers phase (at least a millisecond in Node), which caps how fast a backlog drains.
+    this.#immediate = delay === 0 && clock.setImmediate !== undefined
+    this.#timer = this.#immediate ? clock.setImmediate!(this.#fire) : clock.setTimeout(this.#fire, delay)
   }
 
   readonly #fire = (): void => {
@@ -104,11 +123,12 @@ export class Scheduler {
     this.#running = true
     const clock = this.#clock
     const heap = this.#heap
-    const start = clock.now()
+    const now = clock.now()
+    const elapsed = this.#elapsed
+    const sliceEnd = elapsed() + this.#sliceMs
     // Tasks (re)scheduled while this pass runs wait for the next one, even when already due: a task
     // that reschedules itself a millisecond ahead must not run again and again within one pass.
     const barrier = this.#seq
-    let now = start
     let ran = 0
     try {
       for (;;) {
@@ -121,10 +141,7 @@ export class Scheduler {
         } catch (error) {
           this.#onError(error)
         }
-        if (++ran % 64 === 0) {
-          now = clock.now()
-          if (now - start >= this.#sliceMs) break
-        }
+        if (++ran % 16 === 0 && elapsed() >= sliceEnd) break
       }
     } finally {
       this.#running = false

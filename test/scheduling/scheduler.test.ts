@@ -104,26 +104,81 @@ describe('the scheduler', () => {
   })
 
   it('yields between slices of a large burst instead of running it in one go', () => {
-    let now = 0
     const callbacks: { fn: () => void; ms: number }[] = []
     const clock: Clock = {
-      now: () => now,
+      now: () => 0,
       setTimeout: (fn, ms) => callbacks.push({ fn, ms }),
       clearTimeout: () => {},
     }
-    const scheduler = new Scheduler(clock, { sliceMs: 5 })
+    // Each task holds the event loop for 0.1 ms of (simulated) real time.
+    let elapsed = 0
+    const scheduler = new Scheduler(clock, { sliceMs: 5, elapsed: () => elapsed })
     let runs = 0
-    // Each task costs 0.1 ms of (simulated) time.
     const work = () => {
       runs++
-      now += 0.1
+      elapsed += 0.1
     }
     for (let i = 0; i < 1_000; i++) scheduler.schedule(new Task(work), 0)
     callbacks.shift()!.fn()
-    // About 5 ms of work, rounded up to the next check (every 64 tasks), then a zero-delay yield.
+    // About 5 ms of work, rounded up to the next check (every 16 tasks), then a zero-delay yield.
     expect(runs).toBeGreaterThanOrEqual(50)
-    expect(runs).toBeLessThanOrEqual(128)
+    expect(runs).toBeLessThanOrEqual(64)
     expect(callbacks.map((c) => c.ms)).toEqual([0])
+    callbacks.shift()!.fn()
+    expect(runs).toBeGreaterThanOrEqual(100)
+    expect(runs).toBeLessThanOrEqual(128)
+  })
+
+  it('goes on with a backlog through setImmediate when the clock has it, not a timer', () => {
+    const timers: (() => void)[] = []
+    const immediates: (() => void)[] = []
+    const clock: Clock = {
+      now: () => 0,
+      setTimeout: (fn) => timers.push(fn),
+      clearTimeout: () => {},
+      setImmediate: (fn) => immediates.push(fn),
+      clearImmediate: () => {},
+    }
+    let elapsed = 0
+    const scheduler = new Scheduler(clock, { sliceMs: 1, elapsed: () => elapsed })
+    let runs = 0
+    for (let i = 0; i < 100; i++) {
+      scheduler.schedule(
+        new Task(() => {
+          runs++
+          elapsed += 0.1
+        }),
+        0,
+      )
+    }
+    // Due at once: the first pass is queued as an immediate too.
+    expect(timers).toHaveLength(0)
+    expect(immediates).toHaveLength(1)
+    immediates.shift()!()
+    expect(runs).toBe(16)
+    expect(immediates).toHaveLength(1)
+    while (immediates.length > 0) immediates.shift()!()
+    expect(runs).toBe(100)
+    expect(timers).toHaveLength(0)
+    // Nothing is left queued once the backlog is done.
+    scheduler.schedule(new Task(() => {}), 50)
+    expect(timers).toHaveLength(1)
+  })
+
+  it('cancels a queued immediate with clearImmediate when the work goes away', () => {
+    const cleared: unknown[] = []
+    const clock: Clock = {
+      now: () => 0,
+      setTimeout: () => 'timer',
+      clearTimeout: (h) => cleared.push(h),
+      setImmediate: () => 'immediate',
+      clearImmediate: (h) => cleared.push(h),
+    }
+    const scheduler = new Scheduler(clock)
+    const task = new Task(() => {})
+    scheduler.schedule(task, 0)
+    scheduler.cancel(task)
+    expect(cleared).toEqual(['immediate'])
   })
 
   it('runs every task once, in due order, never early and never more than a tick late (property)', () => {
