@@ -18,22 +18,37 @@ export interface LoadContext<T> {
 /** Produces a resource's value. May return it or a promise of it. */
 export type Loader<T> = (context: LoadContext<T>) => T | Promise<T>
 
-/** One attempt to load a resource; the loader's context reads from it. */
-export class Load<T> implements LimiterJob, LoadContext<T> {
-  running = false
-  settled = false
-  startedAt = 0
-  #controller: AbortController | undefined
-  #abortReason: unknown = NOT_ABORTED
-  /** The loader's own promise, chained so it never rejects: lets `stop()` wait for it. */
-  done: Promise<void> | undefined
+const QUEUED = 0
+const RUNNING = 1
+/** Detached from its resource; the outcome follows at once. */
+const SETTLED = 2
+const SUCCEEDED = 3
+const FAILED = 4
+
+/** The parts of a load that most loads never need, made on first use. */
+interface Extra<T> {
+  controller: AbortController | undefined
+  abortReason: unknown
+  /** What `refresh()` callers wait on. */
+  deferred: Deferred<T> | undefined
   /** Fleet mode: the lease under which this load runs, and the task that renews it. */
   lease: Lease | undefined
   renewal: Task | undefined
-  /** What `refresh()` callers wait on; made only when someone calls it. */
-  #deferred: Deferred<T> | undefined
-  /** How the load ended, for a `join()` that comes after. */
-  #outcome: { readonly value: T } | { readonly error: unknown } | undefined
+}
+
+/**
+ * One attempt to load a resource; the loader's context reads from it. Kept small on purpose: at
+ * scale thousands are in flight at once, and each one a collection finds alive is copied.
+ */
+export class Load<T> implements LimiterJob, LoadContext<T> {
+  #phase = QUEUED
+  /** How it ended, for a `join()` that comes after: the value or the error. */
+  #outcome: unknown = undefined
+  /** The loader's own promise, chained so it never rejects: lets `stop()` wait for it. */
+  done: Promise<void> | undefined = undefined
+  /** When the loader was called (clock ms). */
+  startedAt = 0
+  #extra: Extra<T> | undefined = undefined
 
   constructor(
     readonly owner: Resource<T>,
@@ -45,55 +60,109 @@ export class Load<T> implements LimiterJob, LoadContext<T> {
     return this.owner.name
   }
 
+  /** Whether the loader has been called and the load has not settled. */
+  get running(): boolean {
+    return this.#phase === RUNNING
+  }
+
+  get settled(): boolean {
+    return this.#phase >= SETTLED
+  }
+
   get cancelled(): boolean {
-    return this.settled
+    return this.#phase >= SETTLED
+  }
+
+  get lease(): Lease | undefined {
+    return this.#extra?.lease
+  }
+
+  set lease(lease: Lease | undefined) {
+    if (lease !== undefined || this.#extra !== undefined) this.#more().lease = lease
+  }
+
+  get renewal(): Task | undefined {
+    return this.#extra?.renewal
+  }
+
+  set renewal(task: Task | undefined) {
+    this.#more().renewal = task
   }
 
   // The controller is made on first use: most loads never look at their signal.
   get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController()
-      if (this.#abortReason !== NOT_ABORTED) this.#controller.abort(this.#abortReason)
+    const extra = this.#more()
+    if (extra.controller === undefined) {
+      extra.controller = new AbortController()
+      if (extra.abortReason !== NOT_ABORTED) extra.controller.abort(extra.abortReason)
     }
-    return this.#controller.signal
+    return extra.controller.signal
   }
 
   abort(reason: unknown): void {
-    if (this.#abortReason !== NOT_ABORTED) return
-    this.#abortReason = reason
-    this.#controller?.abort(reason)
+    const extra = this.#more()
+    if (extra.abortReason !== NOT_ABORTED) return
+    extra.abortReason = reason
+    extra.controller?.abort(reason)
   }
 
   begin(): void {
     this.owner._begin(this)
   }
 
+  /** @internal The limiter gave it a slot and the loader is about to be called. */
+  markRunning(): void {
+    this.#phase = RUNNING
+  }
+
+  /** Marks the load settled (its late result will be discarded). Returns whether it held a slot. */
+  detach(): boolean {
+    const wasRunning = this.#phase === RUNNING
+    this.#phase = SETTLED
+    return wasRunning
+  }
+
+  /** Records the value a settled load ended with, for `refresh()` callers. */
+  resolve(value: T): void {
+    this.#phase = SUCCEEDED
+    this.#outcome = value
+    this.#extra?.deferred?.resolve(value)
+  }
+
+  /** Records the error a settled load ended with, for `refresh()` callers. */
+  reject(error: unknown): void {
+    this.#phase = FAILED
+    this.#outcome = error
+    this.#extra?.deferred?.reject(error)
+  }
+
   /** The promise `refresh()` returns, made only when someone asks for it. */
   join(): Promise<T> {
-    if (this.#deferred === undefined) {
-      // Fleet mode joins after the claim: a fast loader may have settled already.
-      const outcome = this.#outcome
-      if (outcome !== undefined)
-        return 'error' in outcome ? Promise.reject(outcome.error) : Promise.resolve(outcome.value)
+    // Fleet mode joins after the claim: a fast loader may have settled already.
+    if (this.#phase === SUCCEEDED) return Promise.resolve(this.#outcome as T)
+    if (this.#phase === FAILED) return Promise.reject(this.#outcome)
+    const extra = this.#more()
+    if (extra.deferred === undefined) {
       let resolve!: (value: T) => void
       let reject!: (error: unknown) => void
       const promise = new Promise<T>((res, rej) => {
         resolve = res
         reject = rej
       })
-      this.#deferred = { promise, resolve, reject }
+      extra.deferred = { promise, resolve, reject }
     }
-    return this.#deferred.promise
+    return extra.deferred.promise
   }
 
-  resolve(value: T): void {
-    this.#outcome ??= { value }
-    this.#deferred?.resolve(value)
-  }
-
-  reject(error: unknown): void {
-    this.#outcome ??= { error }
-    this.#deferred?.reject(error)
+  #more(): Extra<T> {
+    this.#extra ??= {
+      controller: undefined,
+      abortReason: NOT_ABORTED,
+      deferred: undefined,
+      lease: undefined,
+      renewal: undefined,
+    }
+    return this.#extra
   }
 }
 

@@ -24,14 +24,14 @@ import {
 import { Load, type Loader } from './load.js'
 import type { Settings } from './options.js'
 import {
-  initialState,
+  apply,
+  createState,
+  type MutableState,
   type ResourceAction,
   type ResourceState,
   type ResourceStatus,
-  reduce,
   statusOf,
   type ValueSource,
-  valueChanged,
 } from './state.js'
 
 /** A snapshot of a resource that never throws. */
@@ -75,13 +75,13 @@ export interface ResourceHost {
 
 /**
  * A named, always-warm value. Created by `Resources.define`; read with {@link Resource.get}.
- * Its state changes only through {@link reduce}; everything else here is scheduling around it.
+ * Its state changes only through {@link apply}; everything else here is scheduling around it.
  */
 export class Resource<T = unknown> {
   readonly #host: ResourceHost
   readonly #loader: Loader<T>
   readonly #settings: Settings
-  #state: ResourceState<T> = initialState
+  readonly #state: MutableState<T> = createState()
   #inflight: Load<T> | undefined
   #subscribers: Set<Subscriber<T>> | undefined
   #readyWaiters: { resolve: (value: T) => void; reject: (error: unknown) => void }[] | undefined
@@ -124,7 +124,7 @@ export class Resource<T = unknown> {
 
   #getSlow(state: ResourceState<T>): T {
     if (!state.hasValue) throw new ResourceNotReadyError(this.name, state.error)
-    const age = this.#host.clock.now() - (state.updatedAt ?? 0)
+    const age = this.#host.clock.now() - state.updatedAt
     if (age > this.#settings.maxStale)
       throw new ResourceStaleError(this.name, age, this.#settings.maxStale, state.error)
     return state.value as T
@@ -140,8 +140,8 @@ export class Resource<T = unknown> {
       value: state.value,
       hasValue: state.hasValue,
       error: state.error,
-      updatedAt: state.updatedAt,
-      age: state.updatedAt === undefined ? undefined : Math.max(0, now - state.updatedAt),
+      updatedAt: state.hasValue ? state.updatedAt : undefined,
+      age: state.hasValue ? Math.max(0, now - state.updatedAt) : undefined,
       source: state.source,
       version: state.version,
       loads: state.loads,
@@ -358,16 +358,15 @@ export class Resource<T = unknown> {
       return
     }
     if (entry === undefined || this.#closed !== undefined || entry.version <= this.#state.version) return
-    const before = this.#state
-    this.#dispatch({
+    const previous = this.#state.value
+    const replaced = this.#apply({
       type: 'synced',
       value: entry.value as T,
       version: entry.version,
       loadedAt: entry.loadedAt,
       equals: this.#settings.equals as (a: T, b: T) => boolean,
     })
-    const after = this.#state
-    if (valueChanged(before, after)) this.#changed(before, after, 'fleet')
+    if (replaced) this.#changed(previous, 'fleet')
     // The next check follows the shared refresh, so this replica does not reload what was just loaded.
     if (this.#inflight === undefined && this.#claiming === undefined && this.#task.scheduled) {
       this.#scheduleAt(entry.loadedAt)
@@ -445,7 +444,7 @@ export class Resource<T = unknown> {
     }
     const host = this.#host
     const now = host.clock.now()
-    load.running = true
+    load.markRunning()
     load.startedAt = now
     if (this.#settings.timeout !== Number.POSITIVE_INFINITY) {
       host.scheduler.schedule(this.#task, this.#settings.timeout, now)
@@ -477,12 +476,12 @@ export class Resource<T = unknown> {
   /** Detaches `load`: frees its slot and its timer. Returns false if it had settled already. */
   #settle(load: Load<T>): boolean {
     if (load.settled) return false
-    load.settled = true
     if (this.#inflight === load) this.#inflight = undefined
     // The task (the load's timeout) is not cancelled here: every caller moves it to the next
     // refresh or cancels it, and moving it in place is one heap operation instead of two.
-    if (load.running) this.#host.limiter.release()
-    if (load.renewal !== undefined) this.#host.scheduler.cancel(load.renewal)
+    if (load.detach()) this.#host.limiter.release()
+    const renewal = load.renewal
+    if (renewal !== undefined) this.#host.scheduler.cancel(renewal)
     return true
   }
 
@@ -490,28 +489,31 @@ export class Resource<T = unknown> {
     if (!this.#settle(load)) return // timed out, aborted or superseded: a late result is discarded
     const host = this.#host
     const now = host.clock.now()
-    const before = this.#state
-    const equals = this.#settings.equals as (a: T, b: T) => boolean
-    const version = load.lease?.token
-    this.#dispatch({ type: 'loaded', value, at: now, equals, version })
-    const after = this.#state
-    const changed = valueChanged(before, after)
+    const state = this.#state
+    const previous = state.value
+    const lease = load.lease
+    const changed = this.#apply({
+      type: 'loaded',
+      value,
+      at: now,
+      equals: this.#settings.equals as (a: T, b: T) => boolean,
+      version: lease?.token,
+    })
     this.#schedule(this.#settings.interval, now)
     if (host.events.has('load')) {
       host.events.emit(
         'load',
-        loadEvent(this.name, now - load.startedAt, changed, after.version, load.attempt),
+        loadEvent(this.name, now - load.startedAt, changed, state.version, load.attempt),
       )
     }
-    if (changed) this.#changed(before, after, 'load')
-    const saved = this.#save(after)
+    if (changed) this.#changed(previous, 'load')
+    const saved = this.#save()
     // The lease is held until the write landed, so no other replica reloads in between.
-    const lease = load.lease
     if (lease !== undefined) {
       if (saved === undefined) this.#release(lease)
       else saved.then(() => this.#release(lease))
     }
-    load.resolve(after.value as T)
+    load.resolve(state.value as T)
     this.#resolveFirst()
   }
 
@@ -521,13 +523,14 @@ export class Resource<T = unknown> {
     const error =
       cause instanceof LoadError && cause.resource === this.name ? cause : new LoadError(this.name, cause)
     const now = host.clock.now()
-    this.#dispatch({ type: 'failed', error, at: now })
+    this.#apply({ type: 'failed', error })
     const retryIn = this.#schedule(this.#retryDelay(), now)
     if (host.events.has('error')) {
       host.events.emit('error', errorEvent(this.name, error, load.attempt, retryIn, this.#state.hasValue))
     }
     host.report(error, this.name)
-    if (load.lease !== undefined) this.#release(load.lease)
+    const lease = load.lease
+    if (lease !== undefined) this.#release(lease)
     load.reject(error)
     // Resolved after the restore too, so `start({ wait })` counts a restored value as ready.
     if (this.#restoring === undefined) this.#resolveFirst()
@@ -566,43 +569,47 @@ export class Resource<T = unknown> {
 
   // ---- state and notifications ----------------------------------------------------------------
 
-  #dispatch(action: ResourceAction<T>): void {
-    this.#state = reduce(this.#state, action)
+  /** Applies `action` to the state; returns whether the value was replaced. */
+  #apply(action: ResourceAction<T>): boolean {
+    return apply(this.#state, action)
   }
 
   #applyRestored(saved: StoreEntry): void {
     const host = this.#host
     const age = host.clock.now() - saved.loadedAt
-    const before = this.#state
     if (!(age <= this.#settings.maxRestoredAge)) {
-      this.#dispatch({ type: 'seen', version: saved.version })
+      this.#apply({ type: 'seen', version: saved.version })
       return
     }
-    this.#dispatch({
+    const restored = this.#apply({
       type: 'restored',
       value: saved.value as T,
       version: saved.version,
       loadedAt: saved.loadedAt,
     })
-    const after = this.#state
-    if (after.source !== 'store' || before.hasValue) return
-    if (host.events.has('restore')) host.events.emit('restore', restoreEvent(this.name, after.version, age))
-    this.#changed(before, after, 'store')
+    // Not applied when a load got there first or a newer version is known.
+    if (!restored) return
+    if (host.events.has('restore')) {
+      host.events.emit('restore', restoreEvent(this.name, this.#state.version, age))
+    }
+    this.#changed(undefined, 'store')
     // A warm restart is ready at once: `start({ wait: true })` does not wait for the first load.
     this.#resolveFirst()
   }
 
-  #changed(before: ResourceState<T>, after: ResourceState<T>, source: ValueSource): void {
+  /** Tells everyone who listens that the value changed from `previous` to the current one. */
+  #changed(previous: T | undefined, source: ValueSource): void {
     const host = this.#host
-    const value = after.value as T
+    const state = this.#state
+    const value = state.value as T
     if (host.events.has('change')) {
-      host.events.emit('change', changeEvent(this.name, value, before.value, after.version, source))
+      host.events.emit('change', changeEvent(this.name, value, previous, state.version, source))
     }
     const subscribers = this.#subscribers
     if (subscribers !== undefined) {
       for (const subscriber of subscribers) {
         try {
-          subscriber(value, before.value)
+          subscriber(value, previous)
         } catch (error) {
           host.report(new ListenerError('subscribe', error, this.name), this.name)
         }
@@ -616,10 +623,11 @@ export class Resource<T = unknown> {
   }
 
   /** Saves the value; the returned promise never rejects (failures are reported). */
-  #save(state: ResourceState<T>): Promise<void> | undefined {
+  #save(): Promise<void> | undefined {
     const { store, persist } = this.#settings
     if (store === undefined || !persist) return undefined
-    const entry: StoreEntry = { value: state.value, version: state.version, loadedAt: state.updatedAt ?? 0 }
+    const state = this.#state
+    const entry: StoreEntry = { value: state.value, version: state.version, loadedAt: state.updatedAt }
     let write: Promise<boolean>
     try {
       write = store.set(this.name, entry)

@@ -14,7 +14,7 @@ export type ResourceStatus = 'pending' | 'ready' | 'restored' | 'degraded' | 'fa
 /** Where a value came from: `load` (this process), `store` (restored at start), `fleet` (another replica). */
 export type ValueSource = 'load' | 'store' | 'fleet'
 
-/** Everything known about one resource. Immutable: each change makes a new state. */
+/** Everything known about one resource, as observers read it. */
 export interface ResourceState<T = unknown> {
   readonly value: T | undefined
   readonly hasValue: boolean
@@ -22,11 +22,13 @@ export interface ResourceState<T = unknown> {
   readonly source: ValueSource | undefined
   /** Highest version known: grows with each successful load and follows restored entries. */
   readonly version: number
-  /** When the current value was loaded (clock ms); for a restored value, when it was loaded originally. */
-  readonly updatedAt: number | undefined
+  /**
+   * When the current value was loaded (clock ms); for a restored value, when it was loaded
+   * originally. `NaN` without a value: a number either way, so writing it never allocates.
+   */
+  readonly updatedAt: number
   /** The last failure, cleared by the next success. */
   readonly error: LoadError | undefined
-  readonly failedAt: number | undefined
   /** Successful loads in this process. */
   readonly loads: number
   /** Failed loads in this process. */
@@ -34,6 +36,13 @@ export interface ResourceState<T = unknown> {
   /** Failures since the last success; drives the backoff. */
   readonly consecutiveFailures: number
 }
+
+/**
+ * The one state record a resource owns, changed in place by {@link apply}. In place rather than a
+ * new object per change: a state lives a whole interval, so a copy per load would be promoted to
+ * the old generation and collected there, 100,000 times a second at scale.
+ */
+export type MutableState<T = unknown> = { -readonly [K in keyof ResourceState<T>]: ResourceState<T>[K] }
 
 /** What can happen to a resource. */
 export type ResourceAction<T = unknown> =
@@ -45,7 +54,7 @@ export type ResourceAction<T = unknown> =
       /** The version to take (a fleet lease's fencing token); at least one above the current. */
       readonly version?: number | undefined
     }
-  | { readonly type: 'failed'; readonly error: LoadError; readonly at: number }
+  | { readonly type: 'failed'; readonly error: LoadError }
   | { readonly type: 'restored'; readonly value: T; readonly version: number; readonly loadedAt: number }
   | {
       readonly type: 'synced'
@@ -56,90 +65,79 @@ export type ResourceAction<T = unknown> =
     }
   | { readonly type: 'seen'; readonly version: number }
 
-export const initialState: ResourceState<never> = Object.freeze({
-  value: undefined,
-  hasValue: false,
-  source: undefined,
-  version: 0,
-  updatedAt: undefined,
-  error: undefined,
-  failedAt: undefined,
-  loads: 0,
-  failures: 0,
-  consecutiveFailures: 0,
-})
-
-/**
- * The only place a resource's state changes. A failure never touches the value; a restored entry
- * applies only while nothing newer is known; an equal loaded value keeps the previous object.
- */
-export function reduce<T>(state: ResourceState<T>, action: ResourceAction<T>): ResourceState<T> {
-  switch (action.type) {
-    case 'loaded': {
-      const same = state.hasValue && action.equals(state.value as T, action.value)
-      // Spelled out rather than spread: this runs on every load, and a literal is markedly cheaper.
-      return {
-        value: same ? state.value : action.value,
-        hasValue: true,
-        source: 'load',
-        version: Math.max(state.version + 1, action.version ?? 0),
-        updatedAt: action.at,
-        error: undefined,
-        failedAt: undefined,
-        loads: state.loads + 1,
-        failures: state.failures,
-        consecutiveFailures: 0,
-      }
-    }
-    case 'failed':
-      return {
-        ...state,
-        error: action.error,
-        failedAt: action.at,
-        failures: state.failures + 1,
-        consecutiveFailures: state.consecutiveFailures + 1,
-      }
-    case 'restored':
-      if (state.hasValue || action.version <= state.version)
-        return reduce(state, { type: 'seen', version: action.version })
-      return {
-        ...state,
-        value: action.value,
-        hasValue: true,
-        source: 'store',
-        version: action.version,
-        updatedAt: action.loadedAt,
-      }
-    case 'synced': {
-      // Another replica loaded a newer version: it is as good as a load of ours, failures included.
-      if (action.version <= state.version) return state
-      const same = state.hasValue && action.equals(state.value as T, action.value)
-      return {
-        ...state,
-        value: same ? state.value : action.value,
-        hasValue: true,
-        source: 'fleet',
-        version: action.version,
-        updatedAt: action.loadedAt,
-        error: undefined,
-        failedAt: undefined,
-        consecutiveFailures: 0,
-      }
-    }
-    case 'seen':
-      return action.version > state.version ? { ...state, version: action.version } : state
+/** A new state record: no value, nothing happened yet. */
+export function createState<T>(): MutableState<T> {
+  return {
+    value: undefined,
+    hasValue: false,
+    source: undefined,
+    version: 0,
+    updatedAt: Number.NaN,
+    error: undefined,
+    loads: 0,
+    failures: 0,
+    consecutiveFailures: 0,
   }
 }
 
-/** Whether the last `loaded` action replaced the value (as opposed to keeping an equal one). */
-export function valueChanged<T>(before: ResourceState<T>, after: ResourceState<T>): boolean {
-  return !before.hasValue || !Object.is(before.value, after.value)
+/**
+ * The only place a resource's state changes: applies `action` to `state` in place. A failure never
+ * touches the value; a restored entry applies only while nothing newer is known; an equal loaded
+ * value keeps the previous object. Returns whether the value was replaced (the first value counts).
+ */
+export function apply<T>(state: MutableState<T>, action: ResourceAction<T>): boolean {
+  switch (action.type) {
+    case 'loaded': {
+      const replaced = !state.hasValue || !action.equals(state.value as T, action.value)
+      if (replaced) state.value = action.value
+      state.hasValue = true
+      state.source = 'load'
+      state.version = Math.max(state.version + 1, action.version ?? 0)
+      state.updatedAt = action.at
+      state.error = undefined
+      state.loads++
+      state.consecutiveFailures = 0
+      return replaced
+    }
+    case 'failed':
+      state.error = action.error
+      state.failures++
+      state.consecutiveFailures++
+      return false
+    case 'restored':
+      if (state.hasValue || action.version <= state.version) {
+        if (action.version > state.version) state.version = action.version
+        return false
+      }
+      state.value = action.value
+      state.hasValue = true
+      state.source = 'store'
+      state.version = action.version
+      state.updatedAt = action.loadedAt
+      return true
+    case 'synced': {
+      // Another replica loaded a newer version: it is as good as a load of ours, failures included.
+      if (action.version <= state.version) return false
+      const replaced = !state.hasValue || !action.equals(state.value as T, action.value)
+      if (replaced) state.value = action.value
+      state.hasValue = true
+      state.source = 'fleet'
+      state.version = action.version
+      state.updatedAt = action.loadedAt
+      state.error = undefined
+      state.consecutiveFailures = 0
+      return replaced
+    }
+    case 'seen':
+      if (action.version > state.version) state.version = action.version
+      return false
+  }
 }
 
 /** The status of `state` at clock time `now`. */
 export function statusOf(state: ResourceState, now: number, maxStale: number): ResourceStatus {
   if (!state.hasValue) return state.error === undefined ? 'pending' : 'failed'
-  if (now - (state.updatedAt ?? now) > maxStale) return 'stale'
+  if (now - state.updatedAt > maxStale) return 'stale'
   if (state.error !== undefined) return 'degraded'
   return state.source === 'store' ? 'restored' : 'ready'
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import {
-  initialState,
+  apply,
+  createState,
   type ResourceAction,
   type ResourceState,
-  reduce,
   statusOf,
 } from '../../src/core/state.js'
 import { LoadError } from '../../src/index.js'
@@ -14,18 +14,19 @@ const sameId = (a: unknown, b: unknown) => (a as { id: number }).id === (b as { 
 const v1 = { id: 1, tag: 'first' }
 const v1again = { id: 1, tag: 'second' }
 
+const initialState: ResourceState = Object.freeze(createState())
 const state = (patch: Partial<ResourceState>): ResourceState => ({ ...initialState, ...patch })
 const ready = state({ value: v1, hasValue: true, source: 'load', version: 3, updatedAt: 100, loads: 3 })
 const degraded = state({
   ...ready,
   error,
-  failedAt: 200,
+
   failures: 2,
   consecutiveFailures: 2,
 })
 const restored = state({ value: 'saved', hasValue: true, source: 'store', version: 7, updatedAt: 50 })
 
-describe('the state reducer', () => {
+describe('applying an action to the state', () => {
   it.each<[string, ResourceState, ResourceAction, Partial<ResourceState>]>([
     [
       'a first load gives a value, version 1 and source load',
@@ -42,7 +43,6 @@ describe('the state reducer', () => {
         version: 4,
         updatedAt: 300,
         error: undefined,
-        failedAt: undefined,
         failures: 2,
         consecutiveFailures: 0,
         loads: 4,
@@ -75,12 +75,11 @@ describe('the state reducer', () => {
     [
       'a failure without a value records the error only',
       initialState,
-      { type: 'failed', error, at: 5 },
+      { type: 'failed', error },
       {
         hasValue: false,
         value: undefined,
         error,
-        failedAt: 5,
         failures: 1,
         consecutiveFailures: 1,
         version: 0,
@@ -89,14 +88,14 @@ describe('the state reducer', () => {
     [
       'a failure never touches the value, its version or its time',
       ready,
-      { type: 'failed', error, at: 200 },
-      { value: v1, version: 3, updatedAt: 100, error, failedAt: 200, failures: 1, consecutiveFailures: 1 },
+      { type: 'failed', error },
+      { value: v1, version: 3, updatedAt: 100, error, failures: 1, consecutiveFailures: 1 },
     ],
     [
       'another failure grows the consecutive failures',
       degraded,
-      { type: 'failed', error, at: 300 },
-      { failures: 3, consecutiveFailures: 3, failedAt: 300 },
+      { type: 'failed', error },
+      { failures: 3, consecutiveFailures: 3 },
     ],
     [
       'a restore fills an empty resource with the saved value and version',
@@ -126,7 +125,6 @@ describe('the state reducer', () => {
         version: 10,
         updatedAt: 400,
         error: undefined,
-        failedAt: undefined,
         consecutiveFailures: 0,
         failures: 2,
         loads: 3,
@@ -152,15 +150,27 @@ describe('the state reducer', () => {
     ],
     ['seeing a lower version changes nothing', ready, { type: 'seen', version: 2 }, ready],
   ])('%s', (_, before, action, expected) => {
-    const frozen = Object.freeze({ ...before })
-    const after = reduce(frozen, action)
+    const after = { ...before }
+    const replaced = apply(after, action)
     expect(after).toEqual({ ...before, ...expected })
     if ('value' in expected) expect(after.value).toBe(expected.value)
+    // It reports a change exactly when the value object is a new one.
+    expect(replaced).toBe(!before.hasValue ? after.hasValue : after.value !== before.value)
   })
 
-  it('returns the same state object when an action changes nothing', () => {
-    expect(reduce(ready, { type: 'seen', version: 1 })).toBe(ready)
-    expect(reduce(ready, { type: 'synced', value: 'x', version: 2, loadedAt: 0, equals: is })).toBe(ready)
+  it('leaves the state as it was when an action changes nothing', () => {
+    const after = { ...ready }
+    expect(apply(after, { type: 'seen', version: 1 })).toBe(false)
+    expect(apply(after, { type: 'synced', value: 'x', version: 2, loadedAt: 0, equals: is })).toBe(false)
+    expect(after).toEqual(ready)
+  })
+
+  it('changes the state in place: a resource keeps one record for its whole life', () => {
+    const record = createState<string>()
+    apply(record, { type: 'loaded', value: 'a', at: 1, equals: is })
+    apply(record, { type: 'failed', error })
+    apply(record, { type: 'loaded', value: 'b', at: 3, equals: is })
+    expect(record).toMatchObject({ value: 'b', version: 2, loads: 2, failures: 1, consecutiveFailures: 0 })
   })
 })
 
