@@ -8,6 +8,9 @@ import { type HeapEntry, MinHeap } from './heap.js'
 const realElapsed: () => number =
   typeof globalThis.performance?.now === 'function' ? () => globalThis.performance.now() : () => Date.now()
 
+/** Passes in a row that may go on through an immediate before one waits on a timer. */
+const MAX_STREAK = 1000
+
 /** The longest delay a platform timer accepts; longer delays are reached in chunks. */
 export const MAX_TIMER_DELAY = 2 ** 31 - 1
 
@@ -49,6 +52,8 @@ export class Scheduler {
   #timer: TimerHandle | undefined
   /** Whether {@link #timer} was queued with `clock.setImmediate` rather than `clock.setTimeout`. */
   #immediate = false
+  /** Passes in a row that went on through an immediate. */
+  #streak = 0
   #armedAt = Number.POSITIVE_INFINITY
   #running = false
 
@@ -113,7 +118,10 @@ export class Scheduler {
     this.#armedAt = top.at
     // Work already due goes on as soon as pending I/O is served: a zero-delay timer would wait for
     // the next timers phase (at least a millisecond in Node), which caps how fast a backlog drains.
-    this.#immediate = delay === 0 && clock.setImmediate !== undefined
+    // An immediate keeps the process alive, so after a streak of them one pass waits on an (unref'd)
+    // timer: a process whose refreshes can never catch up still exits by itself.
+    this.#immediate = delay === 0 && clock.setImmediate !== undefined && this.#streak < MAX_STREAK
+    this.#streak = this.#immediate ? this.#streak + 1 : 0
     this.#timer = this.#immediate ? clock.setImmediate!(this.#fire) : clock.setTimeout(this.#fire, delay)
   }
 

@@ -56,6 +56,14 @@ describe('a process that never calls stop()', () => {
     expect(result.ms).toBeLessThan(5_000)
   })
 
+  it('exits by itself while its refreshes can never catch up', async () => {
+    const result = await run('exits-when-overloaded.mjs')
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(lines(result.stdout)).toEqual([{ refreshed: true }])
+    expect(result.ms).toBeLessThan(5_000)
+  })
+
   it('waits for start({ wait: true }) up to the timeout of a hung loader, then exits', async () => {
     const result = await run('exits-with-hung-loader.mjs', 'wait')
     expect(result.stderr).toBe('')
