@@ -9,6 +9,9 @@
  * - event-loop delay p99 in steady state (after the start burst), `monitorEventLoopDelay`;
  * - each resource's refresh period against interval + its own load time (jitter 0).
  *
+ * Two more timing runs put those figures in context: evergreen with the default jitter, and a
+ * minimal refresher with the same loaders (the floor: what the workload costs by itself).
+ *
  * Each implementation runs in its own child process (`--scale-variant <name>`), so neither
  * inherits the other's heap or timers.
  */
@@ -27,7 +30,7 @@ const WINDOW_END = 13_000
 const ELD_RESOLUTION_MS = 1
 const MEMORY_TARGET = 512
 
-type Variant = 'evergreen' | 'naive'
+type Variant = 'evergreen' | 'naive' | 'floor'
 /** Memory is measured in its own process with refreshes an hour apart, so no load is in flight. */
 type Phase = 'memory' | 'timing'
 const MEMORY_INTERVAL_MS = 3_600_000
@@ -247,6 +250,75 @@ function startNaive(
   return running
 }
 
+/**
+ * The floor: the least a refresher that yields to the event loop can do. Resources by index in a
+ * timing wheel of 1 ms buckets, a 1 ms interval timer that collects the due ones, and a drain that
+ * starts them for at most 1 ms before yielding with `setImmediate` (as evergreen's scheduler does).
+ * No timeouts, errors, events or state: only the loader calls, so what it measures is the workload.
+ */
+function startFloor(
+  names: readonly string[],
+  index: Map<string, number>,
+  rec: Recorder,
+  value: Value,
+  interval: number,
+) {
+  const ids = names.map((name) => index.get(name)!)
+  const buckets = new Map<number, number[]>()
+  const due: number[] = []
+  let last = Date.now()
+  let firstLoads = 0
+  let allLoaded: () => void = () => {}
+  const started = new Promise<void>((resolve) => {
+    allLoaded = resolve
+  })
+  const loaded = new Uint8Array(N)
+  const settle = (i: number) => {
+    if (loaded[i] === 0) {
+      loaded[i] = 1
+      if (++firstLoads === ids.length) allLoaded()
+    }
+    const at = Date.now() + interval
+    let bucket = buckets.get(at)
+    if (bucket === undefined) buckets.set(at, (bucket = []))
+    bucket.push(i)
+  }
+  const load = (i: number) => {
+    rec.load(i, value).then(() => settle(i))
+  }
+  const drain = () => {
+    const end = performance.now() + 1
+    let n = 0
+    while (due.length > 0) {
+      load(due.pop()!)
+      if (++n % 16 === 0 && performance.now() >= end) {
+        setImmediate(drain)
+        return
+      }
+    }
+  }
+  const tick = setInterval(() => {
+    const now = Date.now()
+    for (let t = last; t <= now; t++) {
+      const bucket = buckets.get(t)
+      if (bucket === undefined) continue
+      buckets.delete(t)
+      for (const i of bucket) due.push(i)
+    }
+    last = now + 1
+    drain()
+  }, 1)
+  tick.unref()
+  for (const i of ids) load(i)
+  const running: Running = {
+    started,
+    stop: async () => clearInterval(tick),
+    maxArmed: () => 1,
+    arms: () => 0,
+  }
+  return running
+}
+
 const countTimeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
 
 /** Jitter of the run: 0 (lock-step, so each period can be measured), or the default with `--jitter`. */
@@ -261,7 +333,9 @@ const build = (variant: Variant) => {
   const start = (interval: number) =>
     variant === 'evergreen'
       ? startEvergreen(names, index, rec, value, interval, JITTER)
-      : startNaive(names, index, rec, value, interval)
+      : variant === 'naive'
+        ? startNaive(names, index, rec, value, interval)
+        : startFloor(names, index, rec, value, interval)
   return { rec, start }
 }
 
@@ -406,6 +480,7 @@ export async function run(): Promise<string> {
   const everTuned = await runChild<TimingResult>('evergreen', 'timing', [TUNED_FLAG])
   const naiveTuned = await runChild<TimingResult>('naive', 'timing', [TUNED_FLAG])
   const everJitter = await runChild<TimingResult>('evergreen', 'timing', [], ['--jitter'])
+  const floor = await runChild<TimingResult>('floor', 'timing')
   const expectedRate = 1000 / (INTERVAL_MS + everJitter.meanLoad)
   const pct = (v: number) => `${fmt(v * 100, 2)}%`
   const msf = (v: number) => `${fmt(v, 1)} ms`
@@ -515,6 +590,29 @@ export async function run(): Promise<string> {
         [
           'Period vs interval + load: mean / worst',
           ...[everTuned, naiveTuned].map((r) => `${pct(r.meanDeviation)} / ${pct(r.worstDeviation)}`),
+        ],
+      ],
+    ),
+    '',
+    '### The floor: the same loaders under a minimal refresher that yields',
+    '',
+    'What the workload costs by itself. The floor is a timing wheel of 1 ms buckets, read by a 1 ms interval ' +
+      'timer; due loads are started for at most 1 ms at a time, then it yields with `setImmediate`, as ' +
+      "evergreen's scheduler does. It has no timeouts, errors, events, state or stores. Default flags, jitter 0.",
+    '',
+    table(
+      ['', 'evergreen', 'floor (minimal refresher)', 'naive (setTimeout per resource)'],
+      [
+        ['Event-loop delay p99', ...[ever, floor, naive].map((r) => msf(r.eldP99))],
+        [
+          'GC pauses: count, total, longest',
+          ...[ever, floor, naive].map((r) => `${fmt(r.gcCount, 0)}, ${msf(r.gcTotalMs)}, ${msf(r.gcMaxMs)}`),
+        ],
+        ['CPU used in the window (share of one core)', ...[ever, floor, naive].map((r) => pct(r.cpuShare))],
+        ['CPU time per load', ...[ever, floor, naive].map((r) => `${fmt(r.cpuPerLoadUs, 1)} µs`)],
+        [
+          'Period vs interval + load: mean / worst',
+          ...[ever, floor, naive].map((r) => `${pct(r.meanDeviation)} / ${pct(r.worstDeviation)}`),
         ],
       ],
     ),
