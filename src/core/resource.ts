@@ -63,6 +63,17 @@ export type { LoadContext, Loader } from './load.js'
 /** Called when the value changes, with the new value and the previous one (`undefined` the first time). */
 export type Subscriber<T> = (value: T, previous: T | undefined) => void
 
+/** A resource's refresh-or-timeout task: the scheduler calls `run` with the task as `this`. */
+class ResourceTask extends Task {
+  constructor(
+    // biome-ignore lint/suspicious/noExplicitAny: the task calls back whatever the resource's type
+    readonly owner: Resource<any>,
+    run: (this: ResourceTask) => void,
+  ) {
+    super(run)
+  }
+}
+
 /** What a resource needs from the registry that owns it. */
 export interface ResourceHost {
   readonly clock: Clock
@@ -104,7 +115,7 @@ export class Resource<T = unknown> {
     this.#loader = loader
     this.#settings = settings
     this.#host = host
-    this.#task = new Task(() => this.#onTask())
+    this.#task = new ResourceTask(this, Resource.#onResourceTask)
   }
 
   /** @internal */
@@ -278,6 +289,14 @@ export class Resource<T = unknown> {
   }
 
   // ---- loading --------------------------------------------------------------------------------
+
+  /**
+   * What every resource's task runs, with the task as `this`: one function for all resources
+   * instead of a closure each (a closure and its context cost about 90 bytes per resource).
+   */
+  static readonly #onResourceTask = function (this: ResourceTask): void {
+    this.owner.#onTask()
+  }
 
   #onTask(): void {
     const load = this.#inflight

@@ -14,7 +14,10 @@ const MAX_STREAK = 1000
 /** The longest delay a platform timer accepts; longer delays are reached in chunks. */
 export const MAX_TIMER_DELAY = 2 ** 31 - 1
 
-/** A unit of work the {@link Scheduler} runs when it is due. Reusable: schedule it again after it ran. */
+/**
+ * A unit of work the {@link Scheduler} runs when it is due. Reusable: schedule it again after it ran.
+ * `run` is called as a method, with the task as `this`, so one function can serve many tasks.
+ */
 export class Task implements HeapEntry {
   at = 0
   seq = 0
