@@ -274,5 +274,14 @@ export function resolveRegistrySettings(raw: unknown): RegistrySettings {
   ) {
     throw new OptionTypeError('clock', 'an object with now, setTimeout and clearTimeout', clock)
   }
+  // Optional, but as a pair: the scheduler cancels what it queued.
+  const immediate = clock.setImmediate
+  const clearImmediate = clock.clearImmediate
+  if (
+    (immediate !== undefined || clearImmediate !== undefined) &&
+    (typeof immediate !== 'function' || typeof clearImmediate !== 'function')
+  ) {
+    throw new OptionTypeError('clock', 'setImmediate and clearImmediate both functions, or neither', clock)
+  }
   return { defaults, concurrency, onError, clock }
 }

@@ -18,6 +18,13 @@ const construct = (options: unknown) => () => new Resources(options as Resources
 /** Defines resource "pods" with `options` on a fresh registry. */
 const define = (options: unknown) => () => registry().define('pods', () => 1, options as never)
 
+const clockWithoutClearImmediate: unknown = {
+  now: () => 0,
+  setTimeout: () => 1,
+  clearTimeout: () => {},
+  setImmediate: () => 1,
+}
+
 describe('options are validated at once', () => {
   it.each([
     ['interval', Number.NaN, OptionTypeError, 'NaN'],
@@ -48,6 +55,7 @@ describe('options are validated at once', () => {
     ['concurrency', '4', OptionTypeError, '"4"'],
     ['onError', 'log', OptionTypeError, '"log"'],
     ['clock', { now: () => 0 }, OptionTypeError, '{}'],
+    ['clock', clockWithoutClearImmediate, OptionTypeError, 'setImmediate and clearImmediate'],
     ['persist', 'yes', OptionTypeError, '"yes"'],
   ])(
     'the constructor rejects %s = %s with %O, naming the option and showing the value',
