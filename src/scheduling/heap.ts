@@ -1,25 +1,32 @@
-/** An entry the {@link MinHeap} can hold: ordered by `at`, then by `seq`; `index` is kept by the heap. */
+/** An entry the {@link MinHeap} can hold: ordered by `at`, then by `seq`. */
 export interface HeapEntry {
   at: number
   seq: number
-  /** Position in the heap, or -1 when not in it. */
-  index: number
+  /** The heap's handle on the entry while it is in the heap, -1 otherwise. Kept by the heap. */
+  slot: number
 }
 
 /** Children per node: a 4-ary heap is half as deep as a binary one, and a node's children are adjacent. */
 const ARITY = 4
 
 /**
- * A 4-ary min-heap that tracks each entry's position, so an entry can be removed or moved in
- * O(log n) without a search. Entries are the callers' own objects: the heap allocates nothing per
- * entry. The keys are copied into typed arrays beside the entries, so a sift compares adjacent
- * numbers instead of visiting an entry object per comparison; with 100,000 entries that is the
- * difference between cache hits and misses.
+ * A 4-ary min-heap whose entries can be removed or moved in O(log n) without a search. Entries are
+ * the callers' own objects, and a sift never touches them: keys, and the position of each entry,
+ * live in typed arrays. With 100,000 entries spread over the heap in random order, writing each
+ * moved entry's position into the entry itself cost a cache miss per level; now a sift reads and
+ * writes a few adjacent numbers. An entry has a slot only while it is in the heap, so slots never
+ * leak and the arrays stay as large as the heap has ever been.
  */
 export class MinHeap<E extends HeapEntry> {
   readonly #items: E[] = []
+  // By position in the heap: the keys and the slot of the entry there.
   #at = new Float64Array(64)
   #seq = new Float64Array(64)
+  #slotAt = new Int32Array(64)
+  // By slot: the entry's position in the heap.
+  #position = new Int32Array(64)
+  readonly #freeSlots: number[] = []
+  #slots = 0
 
   get size(): number {
     return this.#items.length
@@ -29,70 +36,87 @@ export class MinHeap<E extends HeapEntry> {
     return this.#items[0]
   }
 
+  /** Adds `entry`, which must not be in the heap. */
   push(entry: E): void {
     const i = this.#items.length
-    if (i === this.#at.length) this.#grow()
+    if (i === this.#at.length) this.#growPositions()
+    const slot = this.#freeSlots.pop() ?? this.#newSlot()
+    entry.slot = slot
     this.#items.push(entry)
-    this.#up(i, entry)
+    this.#up(i, entry, slot)
   }
 
   remove(entry: E): void {
-    const i = entry.index
+    const slot = entry.slot
+    if (slot < 0) return
+    const i = this.#position[slot]!
     const items = this.#items
-    if (i < 0 || items[i] !== entry) return
+    if (items[i] !== entry) return
+    entry.slot = -1
+    this.#freeSlots.push(slot)
     const last = items.pop()!
-    entry.index = -1
     if (last === entry) return
-    this.#place(last, i)
-    this.#sift(i, last)
+    this.#sift(i, last, this.#slotAt[items.length]!)
   }
 
   /** Restores the order after the key of `entry`, already in the heap, changed. */
   update(entry: E): void {
-    const i = entry.index
-    if (i < 0 || this.#items[i] !== entry) return
-    this.#sift(i, entry)
+    const slot = entry.slot
+    if (slot < 0) return
+    const i = this.#position[slot]!
+    if (this.#items[i] !== entry) return
+    this.#sift(i, entry, slot)
   }
 
   clear(): void {
-    for (const entry of this.#items) entry.index = -1
+    for (const entry of this.#items) entry.slot = -1
     this.#items.length = 0
+    this.#freeSlots.length = 0
+    this.#slots = 0
   }
 
-  #grow(): void {
-    const at = new Float64Array(this.#at.length * 2)
-    const seq = new Float64Array(this.#seq.length * 2)
+  #newSlot(): number {
+    if (this.#slots === this.#position.length) {
+      const position = new Int32Array(this.#position.length * 2)
+      position.set(this.#position)
+      this.#position = position
+    }
+    return this.#slots++
+  }
+
+  #growPositions(): void {
+    const n = this.#at.length * 2
+    const at = new Float64Array(n)
+    const seq = new Float64Array(n)
+    const slotAt = new Int32Array(n)
     at.set(this.#at)
     seq.set(this.#seq)
+    slotAt.set(this.#slotAt)
     this.#at = at
     this.#seq = seq
+    this.#slotAt = slotAt
   }
 
-  #place(entry: E, i: number): void {
-    this.#items[i] = entry
-    this.#at[i] = entry.at
-    this.#seq[i] = entry.seq
-    entry.index = i
-  }
-
-  /** Moves `entry`, just written at `i` or about to be, up or down to where it belongs. */
-  #sift(i: number, entry: E): void {
+  /** Moves `entry` (with `slot`), to be placed at `i`, up or down to where it belongs. */
+  #sift(i: number, entry: E, slot: number): void {
     if (i > 0) {
       const parent = (i - 1) >> 2
       const at = entry.at
       const pat = this.#at[parent]!
       if (at < pat || (at === pat && entry.seq < this.#seq[parent]!)) {
-        this.#up(i, entry)
+        this.#up(i, entry, slot)
         return
       }
     }
-    this.#down(i, entry)
+    this.#down(i, entry, slot)
   }
 
-  #up(start: number, entry: E): void {
+  #up(start: number, entry: E, slot: number): void {
     const items = this.#items
     const ats = this.#at
     const seqs = this.#seq
+    const slotAt = this.#slotAt
+    const position = this.#position
     const at = entry.at
     const seq = entry.seq
     let i = start
@@ -100,23 +124,27 @@ export class MinHeap<E extends HeapEntry> {
       const p = (i - 1) >> 2
       const pat = ats[p]!
       if (!(at < pat || (at === pat && seq < seqs[p]!))) break
-      const parent = items[p]!
-      items[i] = parent
+      items[i] = items[p]!
       ats[i] = pat
       seqs[i] = seqs[p]!
-      parent.index = i
+      const moved = slotAt[p]!
+      slotAt[i] = moved
+      position[moved] = i
       i = p
     }
     items[i] = entry
     ats[i] = at
     seqs[i] = seq
-    entry.index = i
+    slotAt[i] = slot
+    position[slot] = i
   }
 
-  #down(start: number, entry: E): void {
+  #down(start: number, entry: E, slot: number): void {
     const items = this.#items
     const ats = this.#at
     const seqs = this.#seq
+    const slotAt = this.#slotAt
+    const position = this.#position
     const n = items.length
     const at = entry.at
     const seq = entry.seq
@@ -138,16 +166,18 @@ export class MinHeap<E extends HeapEntry> {
         }
       }
       if (!(cat < at || (cat === at && cseq < seq))) break
-      const moved = items[child]!
-      items[i] = moved
+      items[i] = items[child]!
       ats[i] = cat
       seqs[i] = cseq
-      moved.index = i
+      const moved = slotAt[child]!
+      slotAt[i] = moved
+      position[moved] = i
       i = child
     }
     items[i] = entry
     ats[i] = at
     seqs[i] = seq
-    entry.index = i
+    slotAt[i] = slot
+    position[slot] = i
   }
 }

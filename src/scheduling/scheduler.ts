@@ -21,12 +21,12 @@ export const MAX_TIMER_DELAY = 2 ** 31 - 1
 export class Task implements HeapEntry {
   at = 0
   seq = 0
-  index = -1
+  slot = -1
   constructor(readonly run: () => void) {}
 
   /** Whether the task is waiting to run. */
   get scheduled(): boolean {
-    return this.index !== -1
+    return this.slot !== -1
   }
 }
 
@@ -85,13 +85,13 @@ export class Scheduler {
     task.at = at
     task.seq = this.#seq++
     // A task already waiting is moved in place: one sift instead of a removal and an insertion.
-    if (task.index === -1) this.#heap.push(task)
+    if (task.slot === -1) this.#heap.push(task)
     else this.#heap.update(task)
     if (!this.#running && at < this.#armedAt) this.#arm()
   }
 
   cancel(task: Task): void {
-    if (task.index === -1) return
+    if (task.slot === -1) return
     this.#heap.remove(task)
     if (this.#heap.size === 0) this.#disarm()
   }
