@@ -120,7 +120,7 @@ describe('guarantee 3: results arriving out of order never move a resource back 
     await fc.assert(
       fc.asyncProperty(
         fc.scheduler(),
-        fc.array(command, { minLength: 1, maxLength: 40 }),
+        fc.array(command, { minLength: 1, maxLength: 40, size: 'max' }),
         fc.func(fc.boolean()),
         async (s, commands, fails) => {
           const resources = new Resources({

@@ -196,7 +196,7 @@ describe('the scheduler', () => {
       fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 200 }) }),
     )
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 80 }), (ops: Op[]) => {
+      fc.property(fc.array(op, { minLength: 10, maxLength: 80, size: 'max' }), (ops: Op[]) => {
         const clock = manualClock()
         const scheduler = new Scheduler(clock)
         const due = new Map<number, number>() // id -> due time while scheduled
