@@ -8,176 +8,158 @@ export interface HeapEntry {
 
 /** Children per node: a 4-ary heap is half as deep as a binary one, and a node's children are adjacent. */
 const ARITY = 4
+/** Numbers per heap node: the entry's `at`, its `seq` and its slot, side by side. */
+const STRIDE = 3
 
 /**
  * A 4-ary min-heap whose entries can be removed or moved in O(log n) without a search. Entries are
- * the callers' own objects, and a sift never touches them: keys, and the position of each entry,
- * live in typed arrays. With 100,000 entries spread over the heap in random order, writing each
- * moved entry's position into the entry itself cost a cache miss per level; now a sift reads and
- * writes a few adjacent numbers. An entry has a slot only while it is in the heap, so slots never
- * leak and the arrays stay as large as the heap has ever been.
+ * the callers' own objects, and a sift never touches them: each node is three adjacent numbers (the
+ * keys and the entry's slot) in one typed array, and the position of each slot in another. With
+ * 100,000 entries in random order, a sift level then costs a cache line or two instead of a miss on
+ * every object it moves. An entry has a slot only while it is in the heap, so slots are reused and
+ * the arrays stay as large as the heap has ever been.
  */
 export class MinHeap<E extends HeapEntry> {
-  readonly #items: E[] = []
-  // By position in the heap: the keys and the slot of the entry there.
-  #at = new Float64Array(64)
-  #seq = new Float64Array(64)
-  #slotAt = new Int32Array(64)
-  // By slot: the entry's position in the heap.
+  #size = 0
+  /** By position: at, seq, slot. */
+  #nodes = new Float64Array(64 * STRIDE)
+  /** By slot: the entry, and its position. */
+  readonly #entries: (E | undefined)[] = []
   #position = new Int32Array(64)
   readonly #freeSlots: number[] = []
-  #slots = 0
 
   get size(): number {
-    return this.#items.length
+    return this.#size
   }
 
   peek(): E | undefined {
-    return this.#items[0]
+    return this.#size === 0 ? undefined : this.#entries[this.#nodes[2]!]
   }
 
   /** Adds `entry`, which must not be in the heap. */
   push(entry: E): void {
-    const i = this.#items.length
-    if (i === this.#at.length) this.#growPositions()
-    const slot = this.#freeSlots.pop() ?? this.#newSlot()
+    const i = this.#size++
+    if (i * STRIDE === this.#nodes.length) {
+      const nodes = new Float64Array(this.#nodes.length * 2)
+      nodes.set(this.#nodes)
+      this.#nodes = nodes
+    }
+    let slot = this.#freeSlots.pop()
+    if (slot === undefined) {
+      slot = this.#entries.length
+      this.#entries.push(entry)
+      if (slot === this.#position.length) {
+        const position = new Int32Array(this.#position.length * 2)
+        position.set(this.#position)
+        this.#position = position
+      }
+    } else this.#entries[slot] = entry
     entry.slot = slot
-    this.#items.push(entry)
-    this.#up(i, entry, slot)
+    this.#up(i, entry.at, entry.seq, slot)
   }
 
   remove(entry: E): void {
     const slot = entry.slot
-    if (slot < 0) return
+    if (slot < 0 || this.#entries[slot] !== entry) return
     const i = this.#position[slot]!
-    const items = this.#items
-    if (items[i] !== entry) return
     entry.slot = -1
+    this.#entries[slot] = undefined
     this.#freeSlots.push(slot)
-    const last = items.pop()!
-    if (last === entry) return
-    this.#sift(i, last, this.#slotAt[items.length]!)
+    const last = --this.#size
+    if (i === last) return
+    const nodes = this.#nodes
+    const l = last * STRIDE
+    this.#sift(i, nodes[l]!, nodes[l + 1]!, nodes[l + 2]!)
   }
 
   /** Restores the order after the key of `entry`, already in the heap, changed. */
   update(entry: E): void {
     const slot = entry.slot
-    if (slot < 0) return
-    const i = this.#position[slot]!
-    if (this.#items[i] !== entry) return
-    this.#sift(i, entry, slot)
+    if (slot < 0 || this.#entries[slot] !== entry) return
+    this.#sift(this.#position[slot]!, entry.at, entry.seq, slot)
   }
 
   clear(): void {
-    for (const entry of this.#items) entry.slot = -1
-    this.#items.length = 0
+    for (const entry of this.#entries) if (entry !== undefined) entry.slot = -1
+    this.#entries.length = 0
     this.#freeSlots.length = 0
-    this.#slots = 0
+    this.#size = 0
   }
 
-  #newSlot(): number {
-    if (this.#slots === this.#position.length) {
-      const position = new Int32Array(this.#position.length * 2)
-      position.set(this.#position)
-      this.#position = position
-    }
-    return this.#slots++
-  }
-
-  #growPositions(): void {
-    const n = this.#at.length * 2
-    const at = new Float64Array(n)
-    const seq = new Float64Array(n)
-    const slotAt = new Int32Array(n)
-    at.set(this.#at)
-    seq.set(this.#seq)
-    slotAt.set(this.#slotAt)
-    this.#at = at
-    this.#seq = seq
-    this.#slotAt = slotAt
-  }
-
-  /** Moves `entry` (with `slot`), to be placed at `i`, up or down to where it belongs. */
-  #sift(i: number, entry: E, slot: number): void {
+  /** Places the node (`at`, `seq`, `slot`), bound for position `i`, where it belongs above or below. */
+  #sift(i: number, at: number, seq: number, slot: number): void {
     if (i > 0) {
-      const parent = (i - 1) >> 2
-      const at = entry.at
-      const pat = this.#at[parent]!
-      if (at < pat || (at === pat && entry.seq < this.#seq[parent]!)) {
-        this.#up(i, entry, slot)
+      const p = ((i - 1) >> 2) * STRIDE
+      const pat = this.#nodes[p]!
+      if (at < pat || (at === pat && seq < this.#nodes[p + 1]!)) {
+        this.#up(i, at, seq, slot)
         return
       }
     }
-    this.#down(i, entry, slot)
+    this.#down(i, at, seq, slot)
   }
 
-  #up(start: number, entry: E, slot: number): void {
-    const items = this.#items
-    const ats = this.#at
-    const seqs = this.#seq
-    const slotAt = this.#slotAt
+  #up(start: number, at: number, seq: number, slot: number): void {
+    const nodes = this.#nodes
     const position = this.#position
-    const at = entry.at
-    const seq = entry.seq
     let i = start
     while (i > 0) {
-      const p = (i - 1) >> 2
-      const pat = ats[p]!
-      if (!(at < pat || (at === pat && seq < seqs[p]!))) break
-      items[i] = items[p]!
-      ats[i] = pat
-      seqs[i] = seqs[p]!
-      const moved = slotAt[p]!
-      slotAt[i] = moved
+      const parent = (i - 1) >> 2
+      const p = parent * STRIDE
+      const pat = nodes[p]!
+      if (!(at < pat || (at === pat && seq < nodes[p + 1]!))) break
+      const n = i * STRIDE
+      const moved = nodes[p + 2]!
+      nodes[n] = pat
+      nodes[n + 1] = nodes[p + 1]!
+      nodes[n + 2] = moved
       position[moved] = i
-      i = p
+      i = parent
     }
-    items[i] = entry
-    ats[i] = at
-    seqs[i] = seq
-    slotAt[i] = slot
+    const n = i * STRIDE
+    nodes[n] = at
+    nodes[n + 1] = seq
+    nodes[n + 2] = slot
     position[slot] = i
   }
 
-  #down(start: number, entry: E, slot: number): void {
-    const items = this.#items
-    const ats = this.#at
-    const seqs = this.#seq
-    const slotAt = this.#slotAt
+  #down(start: number, at: number, seq: number, slot: number): void {
+    const nodes = this.#nodes
     const position = this.#position
-    const n = items.length
-    const at = entry.at
-    const seq = entry.seq
+    const size = this.#size
     let i = start
     for (;;) {
       const first = ARITY * i + 1
-      if (first >= n) break
+      if (first >= size) break
       // The earliest of up to four adjacent children.
       let child = first
-      let cat = ats[first]!
-      let cseq = seqs[first]!
-      const end = Math.min(first + ARITY, n)
-      for (let c = first + 1; c < end; c++) {
-        const a = ats[c]!
-        if (a < cat || (a === cat && seqs[c]! < cseq)) {
-          child = c
+      let c = first * STRIDE
+      let cat = nodes[c]!
+      let cseq = nodes[c + 1]!
+      const end = Math.min(first + ARITY, size)
+      for (let k = first + 1; k < end; k++) {
+        const o = k * STRIDE
+        const a = nodes[o]!
+        if (a < cat || (a === cat && nodes[o + 1]! < cseq)) {
+          child = k
+          c = o
           cat = a
-          cseq = seqs[c]!
+          cseq = nodes[o + 1]!
         }
       }
       if (!(cat < at || (cat === at && cseq < seq))) break
-      items[i] = items[child]!
-      ats[i] = cat
-      seqs[i] = cseq
-      const moved = slotAt[child]!
-      slotAt[i] = moved
+      const n = i * STRIDE
+      const moved = nodes[c + 2]!
+      nodes[n] = cat
+      nodes[n + 1] = cseq
+      nodes[n + 2] = moved
       position[moved] = i
       i = child
     }
-    items[i] = entry
-    ats[i] = at
-    seqs[i] = seq
-    slotAt[i] = slot
+    const n = i * STRIDE
+    nodes[n] = at
+    nodes[n + 1] = seq
+    nodes[n + 2] = slot
     position[slot] = i
   }
 }
