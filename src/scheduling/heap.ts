@@ -101,31 +101,20 @@ export class MinHeap<E extends HeapEntry> {
 
   #up(start: number, at: number, seq: number, slot: number): void {
     const nodes = this.#nodes
-    const position = this.#position
     let i = start
     while (i > 0) {
       const parent = (i - 1) >> 2
       const p = parent * STRIDE
       const pat = nodes[p]!
       if (!(at < pat || (at === pat && seq < nodes[p + 1]!))) break
-      const n = i * STRIDE
-      const moved = nodes[p + 2]!
-      nodes[n] = pat
-      nodes[n + 1] = nodes[p + 1]!
-      nodes[n + 2] = moved
-      position[moved] = i
+      this.#write(i, pat, nodes[p + 1]!, nodes[p + 2]!)
       i = parent
     }
-    const n = i * STRIDE
-    nodes[n] = at
-    nodes[n + 1] = seq
-    nodes[n + 2] = slot
-    position[slot] = i
+    this.#write(i, at, seq, slot)
   }
 
   #down(start: number, at: number, seq: number, slot: number): void {
     const nodes = this.#nodes
-    const position = this.#position
     const size = this.#size
     let i = start
     for (;;) {
@@ -148,18 +137,19 @@ export class MinHeap<E extends HeapEntry> {
         }
       }
       if (!(cat < at || (cat === at && cseq < seq))) break
-      const n = i * STRIDE
-      const moved = nodes[c + 2]!
-      nodes[n] = cat
-      nodes[n + 1] = cseq
-      nodes[n + 2] = moved
-      position[moved] = i
+      this.#write(i, cat, cseq, nodes[c + 2]!)
       i = child
     }
+    this.#write(i, at, seq, slot)
+  }
+
+  /** Puts the node (`at`, `seq`, `slot`) at position `i`. */
+  #write(i: number, at: number, seq: number, slot: number): void {
+    const nodes = this.#nodes
     const n = i * STRIDE
     nodes[n] = at
     nodes[n + 1] = seq
     nodes[n + 2] = slot
-    position[slot] = i
+    this.#position[slot] = i
   }
 }
