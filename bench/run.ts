@@ -23,7 +23,7 @@ const SUFFIX = '.bench.ts'
 /** Benchmarks run in this order; any others follow alphabetically. */
 const ORDER = ['read', 'latency', 'scale']
 /** A benchmark still running after this long is killed and reported as failed. */
-const CHILD_TIMEOUT_MS = 10 * 60_000
+const CHILD_TIMEOUT_MS = 20 * 60_000
 
 interface SectionMessage {
   readonly markdown?: string
