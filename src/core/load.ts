@@ -70,7 +70,7 @@ export class Load<T> implements LimiterJob, LoadContext<T> {
   }
 
   get cancelled(): boolean {
-    return this.#phase >= SETTLED
+    return this.settled
   }
 
   get lease(): Lease | undefined {
