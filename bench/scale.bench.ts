@@ -179,9 +179,7 @@ interface Running {
 
 function startEvergreen(
   names: readonly string[],
-  index: Map<string, number>,
-  rec: Recorder,
-  value: Value,
+  loaders: readonly (() => Promise<Value>)[],
   interval: number,
   jitter: number,
 ) {
@@ -190,10 +188,11 @@ function startEvergreen(
     interval,
     jitter,
     concurrency: Number.POSITIVE_INFINITY,
+    // All 100,000 load at start: their first refreshes are spread over the interval (see timing.md).
+    splay: 1,
     clock,
   })
-  const loader = ({ name }: { name: string }) => rec.load(index.get(name)!, value)
-  for (const name of names) resources.define(name, loader)
+  for (let i = 0; i < names.length; i++) resources.define(names[i]!, loaders[i]!)
   const running: Running = {
     started: resources.start({ wait: true }),
     stop: () => resources.stop(),
@@ -232,10 +231,11 @@ function startNaive(
       if (entry.timer !== undefined) armed--
       entry.timer = undefined
       rec.load(i, value).then((loaded) => {
-        if (entry.value === undefined && ++firstLoads === names.length) allLoaded()
+        const first = entry.value === undefined
+        if (first && ++firstLoads === names.length) allLoaded()
         entry.value = loaded
         if (stopped) return
-        entry.timer = setTimeout(tick, interval)
+        entry.timer = setTimeout(tick, first && NAIVE_SPLAY ? spread(interval) : interval)
         entry.timer.unref()
         arms++
         max = Math.max(max, ++armed)
@@ -280,11 +280,13 @@ function startFloor(
   })
   const loaded = new Uint8Array(N)
   const settle = (i: number) => {
-    if (loaded[i] === 0) {
+    const first = loaded[i] === 0
+    if (first) {
       loaded[i] = 1
       if (++firstLoads === ids.length) allLoaded()
     }
-    const at = Math.round(Date.now() + interval * (1 + JITTER * (2 * Math.random() - 1)))
+    const base = first ? spread(interval) : interval
+    const at = Math.round(Date.now() + base * (1 + JITTER * (2 * Math.random() - 1)))
     let bucket = buckets.get(at)
     if (bucket === undefined) buckets.set(at, (bucket = []))
     bucket.push(i)
@@ -330,6 +332,13 @@ const countTimeouts = () => process.getActiveResourcesInfo().filter((r) => r ===
 
 /** Jitter of the run: 0 (lock-step, so each period can be measured), or the default with `--jitter`. */
 const JITTER = process.argv.includes('--jitter') ? 0.1 : 0
+/**
+ * Whether the naive refresher spreads its first refresh like evergreen's `splay: 1` (evergreen and the
+ * floor always do): `--splay`, for a run that shows what the spread alone does for it.
+ */
+const NAIVE_SPLAY = process.argv.includes('--splay')
+/** The delay after a resource's first load when its first refresh is spread over the interval. */
+const spread = (interval: number) => interval * (1 - Math.random())
 
 const build = (variant: Variant) => {
   // Everything a user would hold anyway is built before the baseline: names, the value, the bookkeeping.
@@ -337,9 +346,11 @@ const build = (variant: Variant) => {
   const index = new Map(names.map((name, i) => [name, i]))
   const value: Value = { items: ['a', 'b', 'c'] }
   const rec = new Recorder()
+  // A user's loader knows its resource; like the floor and the naive refresher, it needs no lookup.
+  const loaders = variant === 'evergreen' ? names.map((_, i) => () => rec.load(i, value)) : []
   const start = (interval: number) =>
     variant === 'evergreen'
-      ? startEvergreen(names, index, rec, value, interval, JITTER)
+      ? startEvergreen(names, loaders, interval, JITTER)
       : variant === 'naive'
         ? startNaive(names, index, rec, value, interval)
         : startFloor(names, index, rec, value, interval)

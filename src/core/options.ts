@@ -28,6 +28,15 @@ export interface ResourceOptions<T = unknown> {
    */
   jitter?: number
   /**
+   * Spreads a resource's first refresh over the interval: it comes `interval × (1 − splay × u)`
+   * after the first successful load, `u` uniform in [0, 1), and jitter applies on top. Resources
+   * that load together at start then refresh spread out from the first interval on, instead of
+   * together for many intervals while jitter slowly pulls them apart. Only that one delay changes,
+   * and only ever shorter. Between 0 and 1.
+   * @default 1, or 0 when `jitter` is 0 (without jitter a registry has no randomness at all)
+   */
+  splay?: number
+  /**
    * A load not settled by then fails with `LoadTimeoutError`, its signal is aborted, its slot freed
    * and its late result discarded. Positive; `Infinity` disables it. @default '30s'
    */
@@ -79,6 +88,8 @@ export interface ResourcesOptions extends Omit<ResourceOptions, 'equals'> {
 export interface Settings {
   readonly interval: number
   readonly jitter: number
+  /** `undefined` until given: then it follows `jitter` (1 with jitter, 0 without). */
+  readonly splay: number | undefined
   readonly timeout: number
   readonly retry: { readonly initial: number; readonly factor: number; readonly max: number } | undefined
   readonly maxStale: number
@@ -111,6 +122,7 @@ export const DEFAULTS = {
 const RESOURCE_KEYS = new Set([
   'interval',
   'jitter',
+  'splay',
   'timeout',
   'retry',
   'maxStale',
@@ -128,6 +140,12 @@ function positiveDuration(value: unknown, option: string, allowInfinity: boolean
   if (!(ms > 0) || (!allowInfinity && !Number.isFinite(ms)))
     throw new OptionRangeError(option, expected, value)
   return ms
+}
+
+function fraction(value: unknown, option: string): number {
+  if (typeof value !== 'number') throw new OptionTypeError(option, 'a number', value)
+  if (!(value >= 0 && value <= 1)) throw new OptionRangeError(option, 'a fraction between 0 and 1', value)
+  return value
 }
 
 function checkKeys(input: object, allowed: Set<string>, label: (key: string) => string): void {
@@ -156,14 +174,8 @@ export function resolveSettings(base: Settings, raw: unknown, resource?: string)
   const interval =
     input.interval === undefined ? base.interval : positiveDuration(input.interval, label('interval'), false)
 
-  let jitter = base.jitter
-  if (input.jitter !== undefined) {
-    if (typeof input.jitter !== 'number') throw new OptionTypeError(label('jitter'), 'a number', input.jitter)
-    if (!(input.jitter >= 0 && input.jitter <= 1)) {
-      throw new OptionRangeError(label('jitter'), 'a fraction between 0 and 1', input.jitter)
-    }
-    jitter = input.jitter
-  }
+  const jitter = input.jitter === undefined ? base.jitter : fraction(input.jitter, label('jitter'))
+  const splay = input.splay === undefined ? base.splay : fraction(input.splay, label('splay'))
 
   const timeout =
     input.timeout === undefined ? base.timeout : positiveDuration(input.timeout, label('timeout'), true)
@@ -218,6 +230,7 @@ export function resolveSettings(base: Settings, raw: unknown, resource?: string)
   return {
     interval,
     jitter,
+    splay,
     timeout,
     retry,
     maxStale,
@@ -237,6 +250,7 @@ function isStore(value: unknown): value is Store {
 const BASE_SETTINGS: Settings = {
   interval: DEFAULTS.interval,
   jitter: DEFAULTS.jitter,
+  splay: undefined,
   timeout: DEFAULTS.timeout,
   retry: { initial: DEFAULTS.retryInitial, factor: DEFAULTS.retryFactor, max: DEFAULTS.interval },
   maxStale: DEFAULTS.maxStale,

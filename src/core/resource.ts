@@ -23,6 +23,7 @@ import {
 } from './events.js'
 import { Load, type Loader } from './load.js'
 import type { Settings } from './options.js'
+import { settle } from './settle.js'
 import {
   apply,
   createState,
@@ -480,10 +481,17 @@ export class Resource<T = unknown> {
     } catch (error) {
       result = Promise.reject(error)
     }
-    load.done = Promise.resolve(result).then(
-      (value) => this.#succeeded(load, value),
-      (error: unknown) => this.#failed(load, error),
-    )
+    load.done = settle(load, result)
+  }
+
+  /** @internal Called by {@link settle} when the loader's promise fulfils. */
+  _succeeded(load: Load<T>, value: T): void {
+    this.#succeeded(load, value)
+  }
+
+  /** @internal Called by {@link settle} when the loader's promise rejects. */
+  _failed(load: Load<T>, error: unknown): void {
+    this.#failed(load, error)
   }
 
   #timedOut(load: Load<T>): void {
@@ -518,7 +526,7 @@ export class Resource<T = unknown> {
       equals: this.#settings.equals as (a: T, b: T) => boolean,
       version: lease?.token,
     })
-    this.#schedule(this.#settings.interval, now)
+    this.#schedule(state.loads === 1 ? this.#firstDelay() : this.#settings.interval, now)
     if (host.events.has('load')) {
       host.events.emit(
         'load',
@@ -578,6 +586,12 @@ export class Resource<T = unknown> {
   #scheduleAt(loadedAt: number): void {
     if (this.#closed !== undefined || !this.#host.started) return
     this.#host.scheduler.scheduleAt(this.#task, loadedAt + this.#jittered(this.#settings.interval))
+  }
+
+  /** The delay after the first successful load: spread over the interval by `splay`. */
+  #firstDelay(): number {
+    const { interval, jitter, splay = jitter > 0 ? 1 : 0 } = this.#settings
+    return splay === 0 ? interval : interval * (1 - splay * Math.random())
   }
 
   #jittered(base: number): number {

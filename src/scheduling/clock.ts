@@ -16,7 +16,7 @@ export interface Clock {
    * Optional. Runs `callback` once pending I/O has been served, sooner than `setTimeout(callback, 0)`
    * (which waits at least a millisecond in Node). The scheduler uses it to go on with tasks that are
    * already due after yielding; without it, it uses `setTimeout(callback, 0)`. It may keep the
-   * process alive while queued: the scheduler queues at most 1,000 in a row before it waits once on
+   * process alive while queued: the scheduler queues at most 250 in a row before it waits twice on
    * `setTimeout`, whose timers must not keep the process alive.
    */
   setImmediate?(callback: () => void): TimerHandle

@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from './clock.js'
 import { type HeapEntry, MinHeap } from './heap.js'
+import { IN_WHEEL, TimingWheel, type WheelEntry } from './wheel.js'
 
 /**
  * Real elapsed milliseconds, to bound how long one pass runs. Deliberately not the injected clock:
@@ -8,8 +9,8 @@ import { type HeapEntry, MinHeap } from './heap.js'
 const realElapsed: () => number =
   typeof globalThis.performance?.now === 'function' ? () => globalThis.performance.now() : () => Date.now()
 
-/** Passes in a row that may go on through an immediate before one waits on a timer. */
-const MAX_STREAK = 1000
+/** Passes that may go on through an immediate before two in a row wait on a timer. */
+const MAX_STREAK = 250
 
 /** The longest delay a platform timer accepts; longer delays are reached in chunks. */
 export const MAX_TIMER_DELAY = 2 ** 31 - 1
@@ -18,9 +19,10 @@ export const MAX_TIMER_DELAY = 2 ** 31 - 1
  * A unit of work the {@link Scheduler} runs when it is due. Reusable: schedule it again after it ran.
  * `run` is called as a method, with the task as `this`, so one function can serve many tasks.
  */
-export class Task implements HeapEntry {
+export class Task implements HeapEntry, WheelEntry {
   at = 0
   seq = 0
+  /** -1 while not scheduled, {@link IN_WHEEL} in the wheel, the heap's slot in the heap. */
   slot = -1
   constructor(readonly run: () => void) {}
 
@@ -40,14 +42,16 @@ export interface SchedulerOptions {
 }
 
 /**
- * Runs every timed task of a registry from one platform timer: a min-heap ordered by due time,
- * and one timer armed for its earliest entry. The number of platform timers is therefore constant,
- * whatever the number of resources, and a burst of due tasks is run in slices so the event loop
- * is never blocked for long.
+ * Runs every timed task of a registry from one platform timer, armed for the earliest task. Tasks
+ * due within a few seconds wait in a timing wheel of one-millisecond buckets, later ones in a
+ * min-heap ordered by due time. The number of platform timers is therefore constant, whatever the
+ * number of resources, and a burst of due tasks is run in slices so the event loop is never
+ * blocked for long.
  */
 export class Scheduler {
   readonly #clock: Clock
   readonly #heap = new MinHeap<Task>()
+  readonly #wheel: TimingWheel<Task>
   readonly #sliceMs: number
   readonly #onError: (error: unknown) => void
   readonly #elapsed: () => number
@@ -55,13 +59,16 @@ export class Scheduler {
   #timer: TimerHandle | undefined
   /** Whether {@link #timer} was queued with `clock.setImmediate` rather than `clock.setTimeout`. */
   #immediate = false
-  /** Passes in a row that went on through an immediate. */
+  /** Passes run from an immediate since the streak was last ended. */
   #streak = 0
+  /** Passes in a row run from a timer. */
+  #timerPasses = 0
   #armedAt = Number.POSITIVE_INFINITY
   #running = false
 
   constructor(clock: Clock, options: SchedulerOptions = {}) {
     this.#clock = clock
+    this.#wheel = new TimingWheel(clock.now())
     this.#sliceMs = options.sliceMs ?? 1
     this.#onError = options.onError ?? (() => {})
     this.#elapsed = options.elapsed ?? realElapsed
@@ -69,7 +76,7 @@ export class Scheduler {
 
   /** Number of tasks waiting. */
   get size(): number {
-    return this.#heap.size
+    return this.#heap.size + this.#wheel.size
   }
 
   /**
@@ -84,21 +91,31 @@ export class Scheduler {
   scheduleAt(task: Task, at: number): void {
     task.at = at
     task.seq = this.#seq++
-    // A task already waiting is moved in place: one sift instead of a removal and an insertion.
-    if (task.slot === -1) this.#heap.push(task)
-    else this.#heap.update(task)
+    const wheel = this.#wheel
+    if (task.slot === IN_WHEEL) wheel.remove(task)
+    // An empty wheel left behind by a long wait moves up to now, so a near task can go in it.
+    if (wheel.size === 0 && !wheel.covers(at)) wheel.rebase(this.#clock.now())
+    if (wheel.covers(at)) {
+      if (task.slot >= 0) this.#heap.remove(task)
+      wheel.add(task, at)
+    } else if (task.slot >= 0) {
+      // A task already in the heap is moved in place: one sift instead of a removal and an insertion.
+      this.#heap.update(task)
+    } else this.#heap.push(task)
     if (!this.#running && at < this.#armedAt) this.#arm()
   }
 
   cancel(task: Task): void {
     if (task.slot === -1) return
-    this.#heap.remove(task)
-    if (this.#heap.size === 0) this.#disarm()
+    if (task.slot === IN_WHEEL) this.#wheel.remove(task)
+    else this.#heap.remove(task)
+    if (this.size === 0) this.#disarm()
   }
 
   /** Drops every task and the platform timer. */
   clear(): void {
     this.#heap.clear()
+    this.#wheel.clear()
     this.#disarm()
   }
 
@@ -114,26 +131,34 @@ export class Scheduler {
 
   #arm(): void {
     this.#disarm()
-    const top = this.#heap.peek()
-    if (top === undefined) return
+    const at = Math.min(this.#heap.peek()?.at ?? Number.POSITIVE_INFINITY, this.#wheel.next())
+    if (at === Number.POSITIVE_INFINITY) return
     const clock = this.#clock
-    const delay = Math.min(Math.max(0, Math.ceil(top.at - clock.now())), MAX_TIMER_DELAY)
-    this.#armedAt = top.at
+    const delay = Math.min(Math.max(0, Math.ceil(at - clock.now())), MAX_TIMER_DELAY)
+    this.#armedAt = at
     // Work already due goes on as soon as pending I/O is served: a zero-delay timer would wait for
     // the next timers phase (at least a millisecond in Node), which caps how fast a backlog drains.
     // An immediate keeps the process alive, so after a streak of them one pass waits on an (unref'd)
     // timer: a process whose refreshes can never catch up still exits by itself.
+    // After the streak, two passes in a row run from a timer before immediates are used again. The
+    // first may fire at the end of the very loop iteration that armed it (its load settlements may
+    // outlast a millisecond); what it arms, a timer again, is what the loop's liveness check sees.
+    // Re-arms between passes (loads settling) follow the same rule, so they cannot break the wait.
     this.#immediate = delay === 0 && clock.setImmediate !== undefined && this.#streak < MAX_STREAK
-    this.#streak = this.#immediate ? this.#streak + 1 : 0
     this.#timer = this.#immediate ? clock.setImmediate!(this.#fire) : clock.setTimeout(this.#fire, delay)
   }
 
   readonly #fire = (): void => {
+    if (this.#immediate) {
+      this.#streak++
+      this.#timerPasses = 0
+    } else if (++this.#timerPasses === 2) this.#streak = 0
     this.#timer = undefined
     this.#armedAt = Number.POSITIVE_INFINITY
     this.#running = true
     const clock = this.#clock
     const heap = this.#heap
+    const wheel = this.#wheel
     const now = clock.now()
     const elapsed = this.#elapsed
     const sliceEnd = elapsed() + this.#sliceMs
@@ -143,12 +168,16 @@ export class Scheduler {
     let ran = 0
     try {
       for (;;) {
-        const top = heap.peek()
-        // A platform timer may fire a fraction of a millisecond early; treat that as due.
-        if (top === undefined || top.at > now + 1 || top.seq >= barrier) break
-        heap.remove(top)
+        // The wheel's bucket of `now` is due: its tasks are due within the millisecond. So is a
+        // heap task a fraction of a millisecond ahead: a platform timer may fire that early.
+        const bucket = wheel.due(now, barrier)
+        let task = heap.peek()
+        if (task !== undefined && task.at <= now + 1 && task.seq < barrier && task.at < bucket + 1) {
+          heap.remove(task)
+        } else if (bucket !== Number.POSITIVE_INFINITY) task = wheel.take()
+        else break
         try {
-          top.run()
+          task.run()
         } catch (error) {
           this.#onError(error)
         }

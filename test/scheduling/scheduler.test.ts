@@ -8,7 +8,13 @@ function manualClock() {
   let now = 1_000_000
   let nextId = 0
   const timers = new Map<number, { due: number; fn: () => void }>()
-  const clock: Clock & { advance(ms: number): void; readonly pending: number; readonly time: number } = {
+  const clock: Clock & {
+    advance(ms: number): void
+    /** Moves time without firing anything: the process was stalled. */
+    stall(ms: number): void
+    readonly pending: number
+    readonly time: number
+  } = {
     now: () => now,
     setTimeout(fn, ms) {
       const id = ++nextId
@@ -29,6 +35,9 @@ function manualClock() {
         first[1].fn()
       }
       now = end
+    },
+    stall(ms) {
+      now += ms
     },
     get pending() {
       return timers.size
@@ -181,6 +190,42 @@ describe('the scheduler', () => {
     expect(cleared).toEqual(['immediate'])
   })
 
+  it('runs a task moved between near and far due times once, at its last time', () => {
+    const clock = manualClock()
+    const scheduler = new Scheduler(clock)
+    const ran: number[] = []
+    const task = new Task(() => ran.push(clock.time))
+    const start = clock.time
+    scheduler.schedule(task, 100) // near: the wheel
+    scheduler.schedule(task, 60_000) // far: the heap
+    scheduler.schedule(task, 2_000) // near again
+    scheduler.schedule(task, 3_000)
+    clock.advance(70_000)
+    expect(ran).toEqual([start + 3_000])
+    expect(scheduler.size).toBe(0)
+  })
+
+  it('after a stall longer than the near range, runs each due task once, in due order', () => {
+    const clock = manualClock()
+    const scheduler = new Scheduler(clock)
+    const ran: string[] = []
+    const task = (name: string) => new Task(() => ran.push(name))
+    const [a, b, c, d] = [task('a'), task('b'), task('c'), task('d')]
+    scheduler.schedule(c, 4_000)
+    scheduler.schedule(a, 10)
+    scheduler.schedule(d, 9_000)
+    scheduler.schedule(b, 2_500)
+    clock.stall(30_000)
+    clock.advance(0)
+    expect(ran).toEqual(['a', 'b', 'c', 'd'])
+    // The near range starts again from now: a task due soon is not mistaken for one long past.
+    scheduler.schedule(a, 50)
+    clock.advance(49)
+    expect(ran).toHaveLength(4)
+    clock.advance(2)
+    expect(ran).toEqual(['a', 'b', 'c', 'd', 'a'])
+  })
+
   it('runs every task once, in due order, never early and never more than a tick late (property)', () => {
     type Op =
       | { kind: 'schedule'; id: number; delay: number }
@@ -190,10 +235,17 @@ describe('the scheduler', () => {
       fc.record({
         kind: fc.constant('schedule' as const),
         id: fc.integer({ min: 0, max: 15 }),
-        delay: fc.double({ min: 0, max: 500, noNaN: true }),
+        // Near (the wheel) and far (the heap) delays, so tasks also move from one to the other.
+        delay: fc.oneof(
+          fc.double({ min: 0, max: 500, noNaN: true }),
+          fc.double({ min: 0, max: 12_000, noNaN: true }),
+        ),
       }),
       fc.record({ kind: fc.constant('cancel' as const), id: fc.integer({ min: 0, max: 15 }) }),
-      fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 200 }) }),
+      fc.record({
+        kind: fc.constant('advance' as const),
+        ms: fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 5_000 })),
+      }),
     )
     fc.assert(
       fc.property(fc.array(op, { minLength: 10, maxLength: 80, size: 'max' }), (ops: Op[]) => {
@@ -220,7 +272,7 @@ describe('the scheduler', () => {
           expect(scheduler.size).toBe(due.size)
           expect(clock.pending).toBeLessThanOrEqual(1)
         }
-        clock.advance(1_000)
+        clock.advance(15_000)
         expect(due.size).toBe(0)
         for (const r of ran) {
           expect(r.at).toBeGreaterThanOrEqual(r.due - 1)
