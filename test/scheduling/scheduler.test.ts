@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import type { Clock } from '../../src/scheduling/clock.js'
 import { MAX_TIMER_DELAY, Scheduler, Task } from '../../src/scheduling/scheduler.js'
 import { manualClock } from './manual-clock.js'
 
