@@ -514,6 +514,7 @@ export async function run(): Promise<string> {
   const p99s = (r: Repeated) => `runs: ${r.eldP99Runs.map((v) => fmt(v, 1)).join(', ')} ms`
   const everTuned = await runChild<TimingResult>('evergreen', 'timing', [TUNED_FLAG])
   const naiveTuned = await runChild<TimingResult>('naive', 'timing', [TUNED_FLAG])
+  const naiveSplay = await runChild<TimingResult>('naive', 'timing', [], ['--splay'])
   const everJitter = await runChild<TimingResult>('evergreen', 'timing', [], ['--jitter'])
   const floorJitter = await runChild<TimingResult>('floor', 'timing', [], ['--jitter'])
   const expectedRate = 1000 / (INTERVAL_MS + everJitter.meanLoad)
@@ -633,24 +634,40 @@ export async function run(): Promise<string> {
     '',
     'What the workload costs by itself. The floor is a timing wheel of 1 ms buckets, read by a 1 ms interval ' +
       'timer; due loads are started for at most 1 ms at a time, then it yields with `setImmediate`, as ' +
-      "evergreen's scheduler does. It has no timeouts, errors, events, state or stores. Default flags, jitter 0.",
+      "evergreen's scheduler does, and it spreads each resource's first refresh over the interval, as " +
+      "evergreen's `splay: 1` does. It has no timeouts, errors, events, state or stores. Default flags, jitter 0. " +
+      'The last column is the naive refresher with the same spread of its first refreshes (one run).',
     '',
     table(
-      ['', 'evergreen', 'floor (minimal refresher)', 'naive (setTimeout per resource)'],
+      [
+        '',
+        'evergreen',
+        'floor (minimal refresher)',
+        'naive (setTimeout per resource)',
+        'naive, first refreshes spread',
+      ],
       [
         [
           'Event-loop delay p99 (median run)',
           ...[ever, floor, naive].map((r) => `${msf(r.eldP99)} (${p99s(r)})`),
+          msf(naiveSplay.eldP99),
         ],
         [
           'GC pauses: count, total, longest',
-          ...[ever, floor, naive].map((r) => `${fmt(r.gcCount, 0)}, ${msf(r.gcTotalMs)}, ${msf(r.gcMaxMs)}`),
+          ...[ever, floor, naive, naiveSplay].map(
+            (r) => `${fmt(r.gcCount, 0)}, ${msf(r.gcTotalMs)}, ${msf(r.gcMaxMs)}`,
+          ),
         ],
-        ['CPU used in the window (share of one core)', ...[ever, floor, naive].map((r) => pct(r.cpuShare))],
-        ['CPU time per load', ...[ever, floor, naive].map((r) => `${fmt(r.cpuPerLoadUs, 1)} µs`)],
+        [
+          'CPU used in the window (share of one core)',
+          ...[ever, floor, naive, naiveSplay].map((r) => pct(r.cpuShare)),
+        ],
+        ['CPU time per load', ...[ever, floor, naive, naiveSplay].map((r) => `${fmt(r.cpuPerLoadUs, 1)} µs`)],
         [
           'Period vs interval + load: mean / worst',
-          ...[ever, floor, naive].map((r) => `${pct(r.meanDeviation)} / ${pct(r.worstDeviation)}`),
+          ...[ever, floor, naive, naiveSplay].map(
+            (r) => `${pct(r.meanDeviation)} / ${pct(r.worstDeviation)}`,
+          ),
         ],
       ],
     ),
@@ -693,13 +710,13 @@ export async function run(): Promise<string> {
       ],
     ),
     '',
-    'Jitter costs evergreen CPU that it does not cost the floor. A CPU profile of the two settings puts most ' +
-      "of the difference in the scheduler's heap: in lock-step, entries come due in the order they went in, " +
-      'so each removal walks the same few cached entries down the heap; in random order every level is a ' +
-      'cache miss. The rest is the same effect on the objects a refresh touches (the resource, its state, ' +
-      'its task, its load), which the floor does not have. A timing wheel would take the heap out of it.',
+    'With jitter (and with splay, even at jitter 0), refreshes come due in random order, so each one touches ' +
+      'its resource in random order. The floor keeps everything per resource in typed arrays; evergreen visits ' +
+      'objects (the resource, its state, its task, its new load) that at this scale miss the cache. The ' +
+      "scheduler's own structures no longer do: near due times wait in a timing wheel, load timeouts in " +
+      'lists per duration (see timing.md).',
     '',
-    `${fmt(N, 0)} resources, \`interval: ${INTERVAL_MS}\`, \`jitter: 0\` unless said otherwise, \`concurrency: Infinity\` (the documented ` +
+    `${fmt(N, 0)} resources, \`interval: ${INTERVAL_MS}\`, \`jitter: 0\` unless said otherwise, \`splay: 1\` (all start together; see timing.md), \`concurrency: Infinity\` (the documented ` +
       `default is 64, which would queue this burst; here every due load starts at once). Each loader waits ` +
       `${LOAD_MS} ms on its own \`setTimeout\` and returns one shared value object. Each implementation runs in ` +
       "its own process. evergreen gets a counting clock (wrapping the global timers, unref'd like the default); " +
