@@ -28,11 +28,13 @@ export interface ResourceOptions<T = unknown> {
    */
   jitter?: number
   /**
-   * Spreads a resource's first refresh over the interval: it comes `interval × (1 − splay × u)`
-   * after the first successful load, `u` uniform in [0, 1), and jitter applies on top. Resources
-   * that load together at start then refresh spread out from the first interval on, instead of
-   * together for many intervals while jitter slowly pulls them apart. Only that one delay changes,
-   * and only ever shorter. Between 0 and 1.
+   * Spreads a resource's first refresh over the interval: it comes `interval × (1 − splay × (1 − p))`
+   * after the first successful load, and jitter applies on top. The phase `p` of the k-th of n
+   * resources started together by `start()` is `(k + u) / n`, `u` uniform in [0, 1): evenly spread,
+   * in the order they were defined; a resource defined later gets `u`. A herd that loads together at
+   * start then refreshes spread out from the first interval on, instead of together for many
+   * intervals while jitter slowly pulls it apart. Only that one delay changes, and only ever
+   * shorter. Between 0 and 1.
    * @default 1, or 0 when `jitter` is 0 (without jitter a registry has no randomness at all)
    */
   splay?: number

@@ -62,6 +62,9 @@ export interface ResourceSnapshot<T> {
 
 export type { LoadContext, Loader } from './load.js'
 
+/** Resolution of a resource's splay phase. */
+const PHASES = 2 ** 30
+
 /** Called when the value changes, with the new value and the previous one (`undefined` the first time). */
 export type Subscriber<T> = (value: T, previous: T | undefined) => void
 
@@ -103,6 +106,11 @@ export class Resource<T = unknown> {
   #readyWaiters: { resolve: (value: T) => void; reject: (error: unknown) => void }[] | undefined
   #firstWaiters: (() => void)[] | undefined
   #firstSettled = false
+  /**
+   * Where the first refresh falls in the interval, in 1/{@link PHASES}ths: an integer, so the field
+   * holds it without a number box. Set by `_start`; until then, the end of the interval.
+   */
+  #phase = PHASES
   #restoring: Promise<void> | undefined
   /** Fleet mode: the check of the shared entry (and lease attempt) under way, if any. */
   #claiming: Promise<Load<T> | undefined> | undefined
@@ -213,7 +221,9 @@ export class Resource<T = unknown> {
    * @internal Begins the first load now, not from a timer: our timers are unref'd, so the loader's
    * own I/O is what keeps a script alive while it awaits `start({ wait: true })`.
    */
-  _start(): void {
+  _start(index = 0, count = 1): void {
+    // The phase is drawn only when splay is on, so a registry without it never calls Math.random.
+    if (this.#splay() > 0) this.#phase = Math.floor(((index + Math.random()) / count) * PHASES)
     if (this.#closed !== undefined) return
     if (this.#fleet() === undefined) this.#startLoad()
     else void this.#claim(false)
@@ -592,8 +602,14 @@ export class Resource<T = unknown> {
 
   /** The delay after the first successful load: spread over the interval by `splay`. */
   #firstDelay(): number {
-    const { interval, jitter, splay = jitter > 0 ? 1 : 0 } = this.#settings
-    return splay === 0 ? interval : interval * (1 - splay * Math.random())
+    const { interval } = this.#settings
+    const splay = this.#splay()
+    return splay === 0 ? interval : interval * (1 - splay * (1 - this.#phase / PHASES))
+  }
+
+  #splay(): number {
+    const { jitter, splay = jitter > 0 ? 1 : 0 } = this.#settings
+    return splay
   }
 
   #jittered(base: number): number {

@@ -201,9 +201,13 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       if (this.#stopping !== undefined) await this.#stopping
       this.#stopping = undefined
       this.#host.started = true
+      // The resources that start together share out the interval for their first refreshes, in the
+      // order they were defined (see splay in timing.md).
+      const count = this.#resources.size
+      let index = 0
       for (const resource of this.#resources.values()) {
         resource._reopen()
-        resource._start()
+        resource._start(index++, count)
       }
     }
     if (options.wait !== true) return

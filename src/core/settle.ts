@@ -19,22 +19,27 @@ const idle: Watcher[] = []
 
 class Watcher {
   load: Load<unknown> | undefined = undefined
+  readonly onValue: (value: unknown) => void
+  readonly onError: (error: unknown) => void
 
-  readonly onValue = (value: unknown): void => {
-    const load = this.#release()
-    load.owner._succeeded(load, value)
+  constructor() {
+    // Assigned here, not as arrow fields or bound functions: some transpilers (esbuild's keepNames,
+    // which tsx uses) name such functions at run time, giving each its own property storage.
+    this.onValue = (value) => {
+      const load = release(this)
+      load.owner._succeeded(load, value)
+    }
+    this.onError = (error) => {
+      const load = release(this)
+      load.owner._failed(load, error)
+    }
   }
+}
 
-  readonly onError = (error: unknown): void => {
-    const load = this.#release()
-    load.owner._failed(load, error)
-  }
-
-  // A watcher is reused only once its promise has settled: until then, that promise may still call it.
-  #release(): Load<unknown> {
-    const load = this.load as Load<unknown>
-    this.load = undefined
-    if (idle.length < POOL_SIZE) idle.push(this)
-    return load
-  }
+// A watcher is reused only once its promise has settled: until then, that promise may still call it.
+function release(watcher: Watcher): Load<unknown> {
+  const load = watcher.load as Load<unknown>
+  watcher.load = undefined
+  if (idle.length < POOL_SIZE) idle.push(watcher)
+  return load
 }

@@ -84,7 +84,8 @@ describe('retry with backoff', () => {
           // cannot make every later refresh immediate.
           let draws = 0
           vi.spyOn(Math, 'random').mockImplementation(() => (draws++ < failures ? random : 0.5))
-          const resources = new Resources({ interval, jitter, retry: { initial, factor } })
+          // No splay: its draw would take one of the mocked ones.
+          const resources = new Resources({ interval, jitter, splay: 0, retry: { initial, factor } })
           try {
             const errors: ErrorEvent[] = []
             const next: number[] = []

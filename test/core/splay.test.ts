@@ -15,7 +15,7 @@ function herd(resources: Resources, n: number) {
 }
 
 describe('splay: the first refresh after the first load', () => {
-  it('spreads the first refreshes of resources that loaded together over the interval', async () => {
+  it('spreads the first refreshes of resources started together evenly over the interval, in definition order', async () => {
     const resources = registry({ interval: INTERVAL, jitter: 0, splay: 1 })
     const starts = herd(resources, 200)
     await resources.start({ wait: true })
@@ -25,10 +25,12 @@ describe('splay: the first refresh after the first load', () => {
       expect(t).toBeGreaterThanOrEqual(1)
       expect(t).toBeLessThanOrEqual(INTERVAL)
     }
-    // Spread over the whole interval, not bunched at its end.
-    expect(Math.min(...firsts)).toBeLessThan(INTERVAL / 10)
-    expect(Math.max(...firsts)).toBeGreaterThan(INTERVAL * 0.9)
-    expect(firsts.filter((t) => t < INTERVAL / 2).length).toBeGreaterThan(60)
+    // Evenly, in the order they were defined: the k-th of n in the k-th n-th of the interval.
+    const n = firsts.length
+    firsts.forEach((t, k) => {
+      expect(t).toBeGreaterThanOrEqual(Math.floor((INTERVAL * k) / n))
+      expect(t).toBeLessThanOrEqual(Math.ceil((INTERVAL * (k + 1)) / n))
+    })
     // Only the first delay changes: from then on each resource keeps its own phase, an interval
     // apart (within the scheduler's millisecond).
     for (const s of starts) {
@@ -37,13 +39,14 @@ describe('splay: the first refresh after the first load', () => {
     }
   })
 
-  it('shortens the first delay by splay × a uniform draw, and jitter applies on top', async () => {
+  it('shortens the first delay to interval × (1 − splay × (1 − phase)), and jitter applies on top', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.75)
     const resources = registry({ interval: INTERVAL, jitter: 0.2, splay: 0.5 })
     const [times] = herd(resources, 1)
     await resources.start({ wait: true })
     await vi.advanceTimersByTimeAsync(3 * INTERVAL)
-    const first = INTERVAL * (1 - 0.5 * 0.75) * (1 + 0.2 * (2 * 0.75 - 1))
+    // One resource started alone: its phase is the draw itself.
+    const first = INTERVAL * (1 - 0.5 * (1 - 0.75)) * (1 + 0.2 * (2 * 0.75 - 1))
     // Within the millisecond: the scheduler runs a task in the millisecond it is due in.
     expect(Math.abs(times![1]! - first)).toBeLessThanOrEqual(1)
     // Later delays: the interval with its jitter only.
@@ -71,8 +74,20 @@ describe('splay: the first refresh after the first load', () => {
     resources.define('plain', () => times.plain!.push(Date.now() - start), { splay: 0 })
     await resources.start({ wait: true })
     await vi.advanceTimersByTimeAsync(INTERVAL)
-    expect(times.spread).toEqual([0, INTERVAL / 2])
+    // The first of two started together: phase (0 + 0.5) / 2.
+    expect(times.spread).toEqual([0, INTERVAL * 0.25])
     expect(times.plain).toEqual([0, INTERVAL])
+  })
+
+  it('gives a resource defined after start a phase of its own', async () => {
+    const resources = registry({ interval: INTERVAL, jitter: 0, splay: 1 })
+    await resources.start()
+    vi.spyOn(Math, 'random').mockReturnValue(0.4)
+    const start = Date.now()
+    const times: number[] = []
+    resources.define('late', () => times.push(Date.now() - start))
+    await vi.advanceTimersByTimeAsync(INTERVAL)
+    expect(times).toEqual([0, INTERVAL * 0.4])
   })
 
   it('does not apply after a failed first load: the first refresh follows the first success', async () => {
