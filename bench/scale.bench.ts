@@ -235,7 +235,7 @@ function startNaive(
         if (first && ++firstLoads === names.length) allLoaded()
         entry.value = loaded
         if (stopped) return
-        entry.timer = setTimeout(tick, first && NAIVE_SPLAY ? spread(interval) : interval)
+        entry.timer = setTimeout(tick, first && NAIVE_SPLAY ? spread(interval, i) : interval)
         entry.timer.unref()
         arms++
         max = Math.max(max, ++armed)
@@ -285,7 +285,7 @@ function startFloor(
       loaded[i] = 1
       if (++firstLoads === ids.length) allLoaded()
     }
-    const base = first ? spread(interval) : interval
+    const base = first ? spread(interval, i) : interval
     const at = Math.round(Date.now() + base * (1 + JITTER * (2 * Math.random() - 1)))
     let bucket = buckets.get(at)
     if (bucket === undefined) buckets.set(at, (bucket = []))
@@ -337,8 +337,11 @@ const JITTER = process.argv.includes('--jitter') ? 0.1 : 0
  * floor always do): `--splay`, for a run that shows what the spread alone does for it.
  */
 const NAIVE_SPLAY = process.argv.includes('--splay')
-/** The delay after a resource's first load when its first refresh is spread over the interval. */
-const spread = (interval: number) => interval * (1 - Math.random())
+/**
+ * The delay after resource `i`'s first load when the first refreshes are spread over the interval
+ * the way evergreen's `splay: 1` spreads them: evenly, in resource order.
+ */
+const spread = (interval: number, i: number) => (interval * (i + Math.random())) / N
 
 const build = (variant: Variant) => {
   // Everything a user would hold anyway is built before the baseline: names, the value, the bookkeeping.
