@@ -27,6 +27,7 @@ import type { Settings } from './options.js'
 import { settle } from './settle.js'
 import {
   apply,
+  applyLoaded,
   createState,
   type MutableState,
   type ResourceAction,
@@ -531,13 +532,8 @@ export class Resource<T = unknown> {
     const state = this.#state
     const previous = state.value
     const lease = load.lease
-    const changed = this.#apply({
-      type: 'loaded',
-      value,
-      at: now,
-      equals: this.#settings.equals as (a: T, b: T) => boolean,
-      version: lease?.token,
-    })
+    const equals = this.#settings.equals as (a: T, b: T) => boolean
+    const changed = applyLoaded(state, value, now, equals, lease?.token)
     this.#schedule(state.loads === 1 ? this.#firstDelay() : this.#settings.interval, now)
     if (host.events.has('load')) {
       host.events.emit(

@@ -87,18 +87,8 @@ export function createState<T>(): MutableState<T> {
  */
 export function apply<T>(state: MutableState<T>, action: ResourceAction<T>): boolean {
   switch (action.type) {
-    case 'loaded': {
-      const replaced = !state.hasValue || !action.equals(state.value as T, action.value)
-      if (replaced) state.value = action.value
-      state.hasValue = true
-      state.source = 'load'
-      state.version = Math.max(state.version + 1, action.version ?? 0)
-      state.updatedAt = action.at
-      state.error = undefined
-      state.loads++
-      state.consecutiveFailures = 0
-      return replaced
-    }
+    case 'loaded':
+      return applyLoaded(state, action.value, action.at, action.equals, action.version)
     case 'failed':
       state.error = action.error
       state.failures++
@@ -132,6 +122,29 @@ export function apply<T>(state: MutableState<T>, action: ResourceAction<T>): boo
       if (action.version > state.version) state.version = action.version
       return false
   }
+}
+
+/**
+ * {@link apply} of a `loaded` action, taking its fields as arguments: a successful load is the one
+ * change made 100,000 times a second at scale, and this way it builds no action object.
+ */
+export function applyLoaded<T>(
+  state: MutableState<T>,
+  value: T,
+  at: number,
+  equals: (a: T, b: T) => boolean,
+  version: number | undefined,
+): boolean {
+  const replaced = !state.hasValue || !equals(state.value as T, value)
+  if (replaced) state.value = value
+  state.hasValue = true
+  state.source = 'load'
+  state.version = Math.max(state.version + 1, version ?? 0)
+  state.updatedAt = at
+  state.error = undefined
+  state.loads++
+  state.consecutiveFailures = 0
+  return replaced
 }
 
 /** The status of `state` at clock time `now`. */
