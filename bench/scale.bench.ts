@@ -713,11 +713,12 @@ export async function run(): Promise<string> {
       ],
     ),
     '',
-    'With jitter (and with splay, even at jitter 0), refreshes come due in random order, so each one touches ' +
-      'its resource in random order. The floor keeps everything per resource in typed arrays; evergreen visits ' +
-      'objects (the resource, its state, its task, its new load) that at this scale miss the cache. The ' +
-      "scheduler's own structures no longer do: near due times wait in a timing wheel, load timeouts in " +
-      'lists per duration (see timing.md).',
+    'With jitter, refreshes drift into random order within a few intervals, so each one touches its ' +
+      'resource in random order. The floor keeps everything per resource in typed arrays; evergreen visits ' +
+      'objects (the resource, its state, its task, its new load) that at this scale miss the cache, which is ' +
+      'most of the difference in CPU. (At jitter 0 the resources keep the order splay gave them, which is ' +
+      "the order they were defined in.) The scheduler's own structures no longer miss: near due times wait " +
+      'in a timing wheel, load timeouts in lists per duration (see timing.md).',
     '',
     `${fmt(N, 0)} resources, \`interval: ${INTERVAL_MS}\`, \`jitter: 0\` unless said otherwise, \`splay: 1\` (all start together; see timing.md), \`concurrency: Infinity\` (the documented ` +
       `default is 64, which would queue this burst; here every due load starts at once). Each loader waits ` +
