@@ -478,8 +478,7 @@ export class Resource<T = unknown> {
     const now = host.clock.now()
     load.markRunning()
     load.startedAt = now
-    if (this.#settings.timeout !== Number.POSITIVE_INFINITY)
-      host.deadlines.add(load, this.#settings.timeout)
+    if (this.#settings.timeout !== Number.POSITIVE_INFINITY) host.deadlines.add(load, this.#settings.timeout)
     if (load.lease !== undefined) {
       load.renewal = new Task(() => this.#renew(load))
       host.scheduler.schedule(load.renewal, this.#fleet()!.leaseTtl / 3, now)
