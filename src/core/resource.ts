@@ -69,7 +69,7 @@ const PHASES = 2 ** 30
 /** Called when the value changes, with the new value and the previous one (`undefined` the first time). */
 export type Subscriber<T> = (value: T, previous: T | undefined) => void
 
-/** A resource's refresh-or-timeout task: the scheduler calls `run` with the task as `this`. */
+/** A resource's refresh task: the scheduler calls `run` with the task as `this`. */
 class ResourceTask extends Task {
   constructor(
     // biome-ignore lint/suspicious/noExplicitAny: the task calls back whatever the resource's type
@@ -116,7 +116,7 @@ export class Resource<T = unknown> {
   /** Fleet mode: the check of the shared entry (and lease attempt) under way, if any. */
   #claiming: Promise<Load<T> | undefined> | undefined
   #closed: string | undefined
-  /** The refresh timer while idle, the timeout timer while a load runs: never both. */
+  /** The next refresh, scheduled only while no load runs (a running load's timeout is in the registry's deadlines). */
   readonly #task: Task
 
   /** @internal Use `Resources.define`. */
