@@ -66,13 +66,16 @@ export class Deadlines<E extends DeadlineEntry> {
   #sweep(lane: Lane<E>): void {
     // Within a millisecond, like the scheduler: a task may run that much early.
     const due = this.#now() + 1 - lane.duration
-    let head = lane.head
-    while (head !== undefined && head.startedAt <= due) {
-      unlink(lane, head)
-      this.#expired(head)
-      head = lane.head
+    try {
+      for (let head = lane.head; head !== undefined && head.startedAt <= due; head = lane.head) {
+        unlink(lane, head)
+        this.#expired(head)
+      }
+    } finally {
+      // Even if a callback threw (the scheduler reports it), the entries left keep their deadline.
+      const head = lane.head
+      if (head !== undefined) this.#scheduler.scheduleAt(lane.task, head.startedAt + lane.duration)
     }
-    if (head !== undefined) this.#scheduler.scheduleAt(lane.task, head.startedAt + lane.duration)
   }
 }
 

@@ -83,6 +83,30 @@ describe('deadlines', () => {
     expect(expired).toEqual([{ name: 'second', at: start + 1_500 }])
   })
 
+  it('keeps the deadlines of the other entries when an expiry callback throws', () => {
+    const clock = manualClock()
+    const errors: unknown[] = []
+    const scheduler = new Scheduler(clock, { onError: (error) => errors.push(error) })
+    const expired: string[] = []
+    const deadlines = new Deadlines<Entry>(scheduler, clock.now, (e) => {
+      expired.push(e.name)
+      if (e.name === 'a') throw new Error('listener failed')
+    })
+    const entry = (name: string): Entry => ({
+      name,
+      startedAt: clock.time,
+      deadlinePrev: undefined,
+      deadlineNext: undefined,
+    })
+    deadlines.add(entry('a'), 1_000)
+    deadlines.add(entry('b'), 1_000)
+    clock.advance(10)
+    deadlines.add(entry('c'), 1_000)
+    clock.advance(2_000)
+    expect(expired).toEqual(['a', 'b', 'c'])
+    expect(errors).toHaveLength(1)
+  })
+
   it('can be used again after the scheduler was cleared (a registry stopped and started)', () => {
     const { clock, scheduler, deadlines, expired, start, entry } = setup()
     const e = entry('a')
