@@ -2,7 +2,7 @@
 export interface HeapEntry {
   at: number
   seq: number
-  /** The heap's handle on the entry while it is in the heap, -1 otherwise. Kept by the heap. */
+  /** The heap's handle on the entry while it is in the heap, negative otherwise. Kept by the heap. */
   slot: number
 }
 

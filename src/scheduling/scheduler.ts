@@ -138,11 +138,10 @@ export class Scheduler {
     this.#armedAt = at
     // Work already due goes on as soon as pending I/O is served: a zero-delay timer would wait for
     // the next timers phase (at least a millisecond in Node), which caps how fast a backlog drains.
-    // An immediate keeps the process alive, so after a streak of them one pass waits on an (unref'd)
-    // timer: a process whose refreshes can never catch up still exits by itself.
-    // After the streak, two passes in a row run from a timer before immediates are used again. The
-    // first may fire at the end of the very loop iteration that armed it (its load settlements may
-    // outlast a millisecond); what it arms, a timer again, is what the loop's liveness check sees.
+    // An immediate keeps the process alive, so after a streak of them two passes in a row run from
+    // the (unref'd) timer, and a process whose refreshes can never catch up still exits by itself.
+    // Two, because the first may fire at the end of the very loop iteration that armed it (its loads
+    // settling may outlast a millisecond); the timer it arms is what the loop's liveness check sees.
     // Re-arms between passes (loads settling) follow the same rule, so they cannot break the wait.
     this.#immediate = delay === 0 && clock.setImmediate !== undefined && this.#streak < MAX_STREAK
     this.#timer = this.#immediate ? clock.setImmediate!(this.#fire) : clock.setTimeout(this.#fire, delay)

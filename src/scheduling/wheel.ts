@@ -10,7 +10,7 @@ export interface WheelEntry {
 export const IN_WHEEL = -2
 
 /** Milliseconds the wheel reaches ahead of its cursor: one bucket each. A power of two. */
-export const WHEEL_SPAN = 4096
+const WHEEL_SPAN = 4096
 const MASK = WHEEL_SPAN - 1
 
 /**
