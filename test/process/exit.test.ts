@@ -40,27 +40,19 @@ const lines = (out: string) =>
 beforeAll(() => ensureBuilt(), 120_000)
 
 describe('a process that never calls stop()', () => {
-  it('exits by itself after its first loads, printing no warning', async () => {
-    const result = await run('exits-after-start.mjs')
+  it.each([
+    [
+      'after its first loads, printing no warning',
+      'exits-after-start.mjs',
+      [{ sync: 'E_SYNC', failed: ['failing'] }, { values: [1, 2, 3] }],
+    ],
+    ['while a loader hangs forever', 'exits-with-hung-loader.mjs', [{ started: true }]],
+    ['while its refreshes can never catch up', 'exits-when-overloaded.mjs', [{ refreshed: true }]],
+  ])('exits by itself %s', async (_, fixture, printed) => {
+    const result = await run(fixture)
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
-    expect(lines(result.stdout)).toEqual([{ sync: 'E_SYNC', failed: ['failing'] }, { values: [1, 2, 3] }])
-    expect(result.ms).toBeLessThan(5_000)
-  })
-
-  it('exits by itself while a loader hangs forever', async () => {
-    const result = await run('exits-with-hung-loader.mjs')
-    expect(result.stderr).toBe('')
-    expect(result.code).toBe(0)
-    expect(lines(result.stdout)).toEqual([{ started: true }])
-    expect(result.ms).toBeLessThan(5_000)
-  })
-
-  it('exits by itself while its refreshes can never catch up', async () => {
-    const result = await run('exits-when-overloaded.mjs')
-    expect(result.stderr).toBe('')
-    expect(result.code).toBe(0)
-    expect(lines(result.stdout)).toEqual([{ refreshed: true }])
+    expect(lines(result.stdout)).toEqual(printed)
     expect(result.ms).toBeLessThan(5_000)
   })
 

@@ -7,13 +7,16 @@ interface Entry extends DeadlineEntry {
   readonly name: string
 }
 
-function setup() {
+/** A manual clock, a scheduler that keeps the errors of its tasks, and deadlines on them. */
+function setup(onExpired: (entry: Entry) => void = () => {}) {
   const clock = manualClock()
-  const scheduler = new Scheduler(clock)
+  const errors: unknown[] = []
+  const scheduler = new Scheduler(clock, { onError: (error) => errors.push(error) })
   const expired: { name: string; at: number }[] = []
-  const deadlines = new Deadlines<Entry>(scheduler, clock.now, (e) =>
-    expired.push({ name: e.name, at: clock.time }),
-  )
+  const deadlines = new Deadlines<Entry>(scheduler, clock.now, (e) => {
+    expired.push({ name: e.name, at: clock.time })
+    onExpired(e)
+  })
   const start = clock.time
   const entry = (name: string): Entry => ({
     name,
@@ -21,7 +24,7 @@ function setup() {
     deadlinePrev: undefined,
     deadlineNext: undefined,
   })
-  return { clock, scheduler, deadlines, expired, start, entry }
+  return { clock, scheduler, errors, deadlines, expired, start, entry }
 }
 
 describe('deadlines', () => {
@@ -84,26 +87,15 @@ describe('deadlines', () => {
   })
 
   it('keeps the deadlines of the other entries when an expiry callback throws', () => {
-    const clock = manualClock()
-    const errors: unknown[] = []
-    const scheduler = new Scheduler(clock, { onError: (error) => errors.push(error) })
-    const expired: string[] = []
-    const deadlines = new Deadlines<Entry>(scheduler, clock.now, (e) => {
-      expired.push(e.name)
+    const { clock, errors, deadlines, expired, entry } = setup((e) => {
       if (e.name === 'a') throw new Error('listener failed')
-    })
-    const entry = (name: string): Entry => ({
-      name,
-      startedAt: clock.time,
-      deadlinePrev: undefined,
-      deadlineNext: undefined,
     })
     deadlines.add(entry('a'), 1_000)
     deadlines.add(entry('b'), 1_000)
     clock.advance(10)
     deadlines.add(entry('c'), 1_000)
     clock.advance(2_000)
-    expect(expired).toEqual(['a', 'b', 'c'])
+    expect(expired.map((e) => e.name)).toEqual(['a', 'b', 'c'])
     expect(errors).toHaveLength(1)
   })
 
