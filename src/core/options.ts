@@ -34,7 +34,7 @@ export interface ResourceOptions<T = unknown> {
    * in the order they were defined; a resource defined later gets `u`. A herd that loads together at
    * start then refreshes spread out from the first interval on, instead of together for many
    * intervals while jitter slowly pulls it apart. Only that one delay changes, and only ever
-   * shorter. Between 0 and 1.
+   * shorter (but never below 1 ms). Between 0 and 1.
    * @default 1, or 0 when `jitter` is 0 (without jitter a registry has no randomness at all)
    */
   splay?: number

@@ -595,11 +595,14 @@ export class Resource<T = unknown> {
     this.#host.scheduler.scheduleAt(this.#task, loadedAt + this.#jittered(this.#settings.interval))
   }
 
-  /** The delay after the first successful load: spread over the interval by `splay`. */
+  /**
+   * The delay after the first successful load: spread over the interval by `splay`. At least 1 ms,
+   * so a phase drawn near 0 never turns the first refresh into an immediate reload.
+   */
   #firstDelay(): number {
     const { interval } = this.#settings
     const splay = this.#splay()
-    return splay === 0 ? interval : interval * (1 - splay * (1 - this.#phase / PHASES))
+    return splay === 0 ? interval : Math.max(1, interval * (1 - splay * (1 - this.#phase / PHASES)))
   }
 
   #splay(): number {

@@ -79,6 +79,15 @@ describe('splay: the first refresh after the first load', () => {
     expect(times.plain).toEqual([0, INTERVAL])
   })
 
+  it('never makes the first refresh an immediate reload: a phase drawn at 0 still waits 1 ms', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const resources = registry({ interval: INTERVAL, jitter: 0, splay: 1 })
+    const [times] = herd(resources, 1)
+    await resources.start({ wait: true })
+    await vi.advanceTimersByTimeAsync(INTERVAL + 1)
+    expect(times).toEqual([0, 1, 1 + INTERVAL])
+  })
+
   it('gives a resource defined after start a phase of its own', async () => {
     const resources = registry({ interval: INTERVAL, jitter: 0, splay: 1 })
     await resources.start()
