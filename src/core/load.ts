@@ -1,4 +1,3 @@
-import type { DeadlineEntry } from '../scheduling/deadlines.js'
 import type { LimiterJob } from '../scheduling/limiter.js'
 import type { Task } from '../scheduling/scheduler.js'
 import type { Lease } from '../stores/store.js'
@@ -39,19 +38,16 @@ interface Extra<T> {
 
 /**
  * One attempt to load a resource; the loader's context reads from it. Kept small on purpose: at
- * scale thousands are in flight at once, and each one a collection finds alive is copied.
+ * scale thousands are in flight at once, and each one a collection finds alive is copied. What only
+ * the running load needs (its start time, its place among the timeouts) is kept on its resource's
+ * task instead, which exists anyway: a resource runs one load at a time.
  */
-export class Load<T> implements LimiterJob, LoadContext<T>, DeadlineEntry {
+export class Load<T> implements LimiterJob, LoadContext<T> {
   #phase = QUEUED
   /** How it ended, for a `join()` that comes after: the value or the error. */
   #outcome: unknown = undefined
   /** The loader's own promise, chained so it never rejects: lets `stop()` wait for it. */
   done: Promise<void> | undefined = undefined
-  /** When the loader was called (clock ms). */
-  startedAt = 0
-  /** Its place among the loads in flight, by timeout: kept by `Deadlines`. */
-  deadlinePrev: DeadlineEntry | undefined = undefined
-  deadlineNext: DeadlineEntry | undefined = undefined
   #extra: Extra<T> | undefined = undefined
 
   constructor(

@@ -1,5 +1,5 @@
 import type { Clock } from '../scheduling/clock.js'
-import type { Deadlines } from '../scheduling/deadlines.js'
+import type { DeadlineEntry, Deadlines } from '../scheduling/deadlines.js'
 import type { Limiter } from '../scheduling/limiter.js'
 import { type Scheduler, Task } from '../scheduling/scheduler.js'
 import type { FleetCoordinator, Lease, StoreEntry } from '../stores/store.js'
@@ -69,8 +69,17 @@ const PHASES = 2 ** 30
 /** Called when the value changes, with the new value and the previous one (`undefined` the first time). */
 export type Subscriber<T> = (value: T, previous: T | undefined) => void
 
-/** A resource's refresh task: the scheduler calls `run` with the task as `this`. */
-class ResourceTask extends Task {
+/**
+ * A resource's refresh task: the scheduler calls `run` with the task as `this`. While a load runs,
+ * the task also holds its start and its place among the registry's timeouts: one load runs at a
+ * time, and keeping them here rather than on each load makes every load smaller.
+ */
+export class ResourceTask extends Task implements DeadlineEntry {
+  /** When the running load's loader was called (clock ms). */
+  startedAt = 0
+  deadlinePrev: DeadlineEntry | undefined = undefined
+  deadlineNext: DeadlineEntry | undefined = undefined
+
   constructor(
     // biome-ignore lint/suspicious/noExplicitAny: the task calls back whatever the resource's type
     readonly owner: Resource<any>,
@@ -85,8 +94,7 @@ export interface ResourceHost {
   readonly clock: Clock
   readonly scheduler: Scheduler
   /** Timeouts of the loads in flight. */
-  // biome-ignore lint/suspicious/noExplicitAny: a load of any resource
-  readonly deadlines: Deadlines<Load<any>>
+  readonly deadlines: Deadlines<ResourceTask>
   readonly limiter: Limiter
   readonly events: Emitter<ResourcesEvents>
   readonly started: boolean
@@ -116,8 +124,8 @@ export class Resource<T = unknown> {
   /** Fleet mode: the check of the shared entry (and lease attempt) under way, if any. */
   #claiming: Promise<Load<T> | undefined> | undefined
   #closed: string | undefined
-  /** The next refresh, scheduled only while no load runs (a running load's timeout is in the registry's deadlines). */
-  readonly #task: Task
+  /** The next refresh, scheduled only while no load runs; while one runs, its place among the registry's timeouts. */
+  readonly #task: ResourceTask
 
   /** @internal Use `Resources.define`. */
   constructor(
@@ -461,11 +469,17 @@ export class Resource<T = unknown> {
     // A first load waits for the restore, so it sees the saved value as `previous` and its version.
     const restoring = this.#restoring
     if (restoring === undefined) this.#host.limiter.run(load)
-    else
-      restoring.then(() => {
-        if (!load.settled) this.#host.limiter.run(load)
-      })
+    else this.#runAfter(restoring, load)
     return load
+  }
+
+  // Closures live in methods of their own, off the hot path: V8 makes a function's closure context
+  // on every call as soon as any closure in it captures `this` or a local, even in a branch not taken.
+
+  #runAfter(restoring: Promise<void>, load: Load<T>): void {
+    restoring.then(() => {
+      if (!load.settled) this.#host.limiter.run(load)
+    })
   }
 
   /** @internal Called by the limiter when the load has a slot. */
@@ -477,12 +491,10 @@ export class Resource<T = unknown> {
     const host = this.#host
     const now = host.clock.now()
     load.markRunning()
-    load.startedAt = now
-    if (this.#settings.timeout !== Number.POSITIVE_INFINITY) host.deadlines.add(load, this.#settings.timeout)
-    if (load.lease !== undefined) {
-      load.renewal = new Task(() => this.#renew(load))
-      host.scheduler.schedule(load.renewal, this.#fleet()!.leaseTtl / 3, now)
-    }
+    const task = this.#task
+    task.startedAt = now
+    if (this.#settings.timeout !== Number.POSITIVE_INFINITY) host.deadlines.add(task, this.#settings.timeout)
+    if (load.lease !== undefined) this.#startRenewal(load, now)
     // The loader is called directly (not inside a promise executor: that costs a promise and two
     // microtask hops per load); a synchronous throw becomes a rejection, so settling stays async.
     let result: T | Promise<T>
@@ -492,6 +504,11 @@ export class Resource<T = unknown> {
       result = Promise.reject(error)
     }
     load.done = settle(load, result)
+  }
+
+  #startRenewal(load: Load<T>, now: number): void {
+    load.renewal = new Task(() => this.#renew(load))
+    this.#host.scheduler.schedule(load.renewal, this.#fleet()!.leaseTtl / 3, now)
   }
 
   /** @internal Called by {@link settle} when the loader's promise fulfils. */
@@ -504,8 +521,11 @@ export class Resource<T = unknown> {
     this.#failed(load, error)
   }
 
-  /** @internal Called by the registry's deadlines when `load` has run for its timeout. */
-  _timedOut(load: Load<T>): void {
+  /** @internal Called by the registry's deadlines when the running load has run for its timeout. */
+  _timedOut(): void {
+    const load = this.#inflight
+    // Only a running load is among the deadlines, and it is the resource's load in flight.
+    if (load === undefined || !load.running) return
     const error = new LoadTimeoutError(this.name, this.#settings.timeout)
     load.abort(error)
     this.#failed(load, error)
@@ -517,7 +537,7 @@ export class Resource<T = unknown> {
     if (this.#inflight === load) this.#inflight = undefined
     if (load.detach()) {
       this.#host.limiter.release()
-      this.#host.deadlines.remove(load, this.#settings.timeout)
+      this.#host.deadlines.remove(this.#task, this.#settings.timeout)
     }
     const renewal = load.renewal
     if (renewal !== undefined) this.#host.scheduler.cancel(renewal)
@@ -537,18 +557,20 @@ export class Resource<T = unknown> {
     if (host.events.has('load')) {
       host.events.emit(
         'load',
-        loadEvent(this.name, now - load.startedAt, changed, state.version, load.attempt),
+        loadEvent(this.name, now - this.#task.startedAt, changed, state.version, load.attempt),
       )
     }
     if (changed) this.#changed(previous, 'load')
     const saved = this.#save()
     // The lease is held until the write landed, so no other replica reloads in between.
-    if (lease !== undefined) {
-      if (saved === undefined) this.#release(lease)
-      else saved.then(() => this.#release(lease))
-    }
+    if (lease !== undefined) this.#releaseAfter(saved, lease)
     load.resolve(state.value as T)
     this.#resolveFirst()
+  }
+
+  #releaseAfter(saved: Promise<void> | undefined, lease: Lease): void {
+    if (saved === undefined) this.#release(lease)
+    else saved.then(() => this.#release(lease))
   }
 
   #failed(load: Load<T>, cause: unknown): void {
@@ -683,6 +705,10 @@ export class Resource<T = unknown> {
     } catch (error) {
       write = Promise.reject(error)
     }
+    return this.#reportFailure(write)
+  }
+
+  #reportFailure(write: Promise<boolean>): Promise<void> {
     return write.then(
       () => {},
       (error: unknown) => this.#storeFailed('write', error),

@@ -21,7 +21,7 @@ import {
   resolveRegistrySettings,
   resolveSettings,
 } from './options.js'
-import { type Loader, Resource, type ResourceHost } from './resource.js'
+import { type Loader, Resource, type ResourceHost, type ResourceTask } from './resource.js'
 import type { ResourceStatus } from './state.js'
 
 /** Options of {@link Resources.start}. */
@@ -110,11 +110,10 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     this.#host = {
       clock,
       scheduler,
-      // biome-ignore lint/suspicious/noExplicitAny: a load of any resource
-      deadlines: new Deadlines<Load<any>>(
+      deadlines: new Deadlines<ResourceTask>(
         scheduler,
         () => clock.now(),
-        (load) => load.owner._timedOut(load),
+        (task) => task.owner._timedOut(),
       ),
       limiter: new Limiter(settings.concurrency),
       events: this.#events,
