@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from './clock.js'
 import { type HeapEntry, MinHeap } from './heap.js'
-import { IN_WHEEL, TimingWheel, type WheelEntry } from './wheel.js'
+import { inWheel, TimingWheel, type WheelEntry } from './wheel.js'
 
 /**
  * Real elapsed milliseconds, to bound how long one pass runs. Deliberately not the injected clock:
@@ -22,8 +22,11 @@ export const MAX_TIMER_DELAY = 2 ** 31 - 1
 export class Task implements HeapEntry, WheelEntry {
   at = 0
   seq = 0
-  /** -1 while not scheduled, {@link IN_WHEEL} in the wheel, the heap's slot in the heap. */
+  /** -1 while not scheduled, the wheel's mark of its bucket in the wheel, the heap's slot in the heap. */
   slot = -1
+  /** Its neighbours in its wheel bucket; kept by the wheel. */
+  wheelPrev: WheelEntry | undefined = undefined
+  wheelNext: WheelEntry | undefined = undefined
   constructor(readonly run: () => void) {}
 
   /** Whether the task is waiting to run. */
@@ -92,7 +95,7 @@ export class Scheduler {
     task.at = at
     task.seq = this.#seq++
     const wheel = this.#wheel
-    if (task.slot === IN_WHEEL) wheel.remove(task)
+    if (inWheel(task.slot)) wheel.remove(task)
     // An empty wheel left behind by a long wait moves up to now, so a near task can go in it.
     if (wheel.size === 0 && !wheel.covers(at)) wheel.rebase(this.#clock.now())
     if (wheel.covers(at)) {
@@ -107,7 +110,7 @@ export class Scheduler {
 
   cancel(task: Task): void {
     if (task.slot === -1) return
-    if (task.slot === IN_WHEEL) this.#wheel.remove(task)
+    if (inWheel(task.slot)) this.#wheel.remove(task)
     else this.#heap.remove(task)
     if (this.size === 0) this.#disarm()
   }

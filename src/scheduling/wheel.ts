@@ -1,47 +1,49 @@
-/** An entry the {@link TimingWheel} can hold. The wheel reads and writes `slot`, reads `seq`. */
+/**
+ * An entry the {@link TimingWheel} can hold. The wheel links the entries of a bucket through the
+ * entries themselves, and marks in `slot` which bucket an entry is in.
+ */
 export interface WheelEntry {
-  /** Changes each time the entry is scheduled, so a record of an earlier placement is known stale. */
+  /** Changes each time the entry is scheduled: orders entries scheduled during a pass after it. */
   seq: number
-  /** {@link IN_WHEEL} while the entry is in the wheel. */
+  /** Negative while the entry is in no heap; {@link inWheel} while it waits in a wheel. */
   slot: number
+  wheelPrev: WheelEntry | undefined
+  wheelNext: WheelEntry | undefined
 }
 
-/** The `slot` of an entry waiting in a {@link TimingWheel}. */
-export const IN_WHEEL = -2
+/** Whether an entry's `slot` says it waits in a {@link TimingWheel}: -2 for bucket 0, -3 for bucket 1, and so on. */
+export function inWheel(slot: number): boolean {
+  return slot <= -2
+}
 
 /** Milliseconds the wheel reaches ahead of its cursor: one bucket each. A power of two. */
 const WHEEL_SPAN = 4096
 const MASK = WHEEL_SPAN - 1
 
 /**
- * Entries due within the next few seconds, in buckets of one millisecond: adding and taking are
- * O(1), and a burst of entries due together is read from adjacent memory. Made for the common case
- * of a registry at scale, where every refresh is due less than a few seconds ahead, in an order
- * that jitter makes random: a heap pays a cache miss at every level for that, a bucket pays none.
+ * Entries due within the next few seconds, in buckets of one millisecond: adding, removing and
+ * taking are O(1). Made for the common case of a registry at scale, where every refresh is due
+ * less than a few seconds ahead, in an order that jitter makes random: a heap pays a cache miss at
+ * every level for that, a bucket pays none.
  *
- * Entries in one bucket are taken in the order they were added. Removing is lazy: the bucket keeps
- * a record of the entry and its `seq`, and a record whose entry has moved on is skipped. Time is
- * absolute milliseconds; the cursor is the bucket taken from next, and only moves forward.
+ * Each bucket is a list linked through its entries, in the order they were added, so the wheel
+ * allocates nothing and holds no memory beyond its two arrays of bucket ends, whatever the number
+ * of entries and however they are spread: arrays of records per bucket would keep, for every one of
+ * the buckets, room for the most entries it ever held. Time is absolute milliseconds; the cursor is
+ * the bucket taken from next, and only moves forward.
  */
 export class TimingWheel<E extends WheelEntry> {
   #size = 0
   /** Absolute ms of the bucket taken from next; every bucket before it is empty. */
   #cursor: number
-  /** Records of the cursor's bucket already taken. */
-  #read = 0
-  readonly #entries: E[][] = []
-  readonly #seqs: number[][] = []
-  readonly #fill = new Int32Array(WHEEL_SPAN)
+  readonly #heads: (E | undefined)[] = new Array(WHEEL_SPAN).fill(undefined)
+  readonly #tails: (E | undefined)[] = new Array(WHEEL_SPAN).fill(undefined)
 
   constructor(now: number) {
     this.#cursor = Math.floor(now)
-    for (let i = 0; i < WHEEL_SPAN; i++) {
-      this.#entries.push([])
-      this.#seqs.push([])
-    }
   }
 
-  /** Live entries. */
+  /** Entries waiting. */
   get size(): number {
     return this.#size
   }
@@ -55,111 +57,86 @@ export class TimingWheel<E extends WheelEntry> {
   rebase(now: number): void {
     if (this.#size !== 0) return
     const to = Math.floor(now)
-    if (to <= this.#cursor) return
-    // Every record left is stale; drop them so the buckets can be reused from the new cursor.
-    this.#drop()
-    this.#cursor = to
+    if (to > this.#cursor) this.#cursor = to
   }
 
   /** Adds `entry`, due at `at`, which {@link covers} must allow. An `at` already past goes in the cursor's bucket. */
   add(entry: E, at: number): void {
-    const t = Math.max(Math.floor(at), this.#cursor)
-    const b = t & MASK
-    const n = this.#fill[b]!
-    this.#entries[b]![n] = entry
-    this.#seqs[b]![n] = entry.seq
-    this.#fill[b] = n + 1
-    entry.slot = IN_WHEEL
+    const b = Math.max(Math.floor(at), this.#cursor) & MASK
+    const tail = this.#tails[b]
+    entry.wheelPrev = tail
+    entry.wheelNext = undefined
+    if (tail === undefined) this.#heads[b] = entry
+    else tail.wheelNext = entry
+    this.#tails[b] = entry
+    entry.slot = -2 - b
     this.#size++
   }
 
-  /** Removes `entry`; its record stays in its bucket, stale, until the cursor passes it. */
+  /** Removes `entry`; does nothing if it is not in the wheel. */
   remove(entry: E): void {
-    if (entry.slot !== IN_WHEEL) return
+    const slot = entry.slot
+    if (!inWheel(slot)) return
+    const b = -2 - slot
+    const prev = entry.wheelPrev as E | undefined
+    const next = entry.wheelNext as E | undefined
+    if (prev === undefined) this.#heads[b] = next
+    else prev.wheelNext = next
+    if (next === undefined) this.#tails[b] = prev
+    else next.wheelPrev = prev
+    entry.wheelPrev = undefined
+    entry.wheelNext = undefined
     entry.slot = -1
     this.#size--
   }
 
   /**
-   * The first live entry whose bucket is at or before `now`, if its `seq` is below `barrier`; it
-   * stays in the wheel until {@link take}n. Stale records and empty buckets up to `now` are dropped
-   * on the way. Returns the entry's bucket time, or `Infinity` when there is none.
+   * The time of the first bucket at or before `now` that holds an entry, if that bucket's first
+   * entry was scheduled before `barrier` (its `seq` is lower); the entry stays in the wheel until
+   * {@link take}n. Returns `Infinity` when there is none. Moves the cursor over empty buckets.
    */
   due(now: number, barrier: number): number {
     if (this.#size === 0) return Number.POSITIVE_INFINITY
     const last = Math.floor(now)
-    // After a long stall every live entry is due: one lap of the buckets is enough to find them.
-    let lap = WHEEL_SPAN + 1
+    // After a long stall every entry is due: one lap of the buckets is enough to find the first.
+    let lap = WHEEL_SPAN
     while (this.#cursor <= last && lap-- > 0) {
-      const b = this.#cursor & MASK
-      const entries = this.#entries[b]!
-      const seqs = this.#seqs[b]!
-      const fill = this.#fill[b]!
-      while (this.#read < fill) {
-        const entry = entries[this.#read]!
-        const seq = seqs[this.#read]!
-        if (entry.slot === IN_WHEEL && entry.seq === seq) {
-          return seq < barrier ? this.#cursor : Number.POSITIVE_INFINITY
-        }
-        entries[this.#read++] = undefined as unknown as E
-      }
-      this.#fill[b] = 0
-      this.#read = 0
+      const head = this.#heads[this.#cursor & MASK]
+      if (head !== undefined) return head.seq < barrier ? this.#cursor : Number.POSITIVE_INFINITY
       this.#cursor++
     }
-    if (this.#cursor <= last) this.#cursor = last
     return Number.POSITIVE_INFINITY
   }
 
   /** Takes the entry {@link due} found: it leaves the wheel. */
   take(): E {
-    const b = this.#cursor & MASK
-    const entries = this.#entries[b]!
-    const entry = entries[this.#read]!
-    entries[this.#read++] = undefined as unknown as E
-    entry.slot = -1
-    this.#size--
+    const entry = this.#heads[this.#cursor & MASK] as E
+    this.remove(entry)
     return entry
   }
 
-  /** The bucket time of the earliest live entry, or `Infinity`. Reads only; drops nothing. */
+  /** The bucket time of the earliest entry, or `Infinity`. */
   next(): number {
     if (this.#size === 0) return Number.POSITIVE_INFINITY
-    let read = this.#read
     for (let t = this.#cursor; t < this.#cursor + WHEEL_SPAN; t++) {
-      const b = t & MASK
-      const entries = this.#entries[b]!
-      const seqs = this.#seqs[b]!
-      const fill = this.#fill[b]!
-      for (; read < fill; read++) {
-        const entry = entries[read]!
-        if (entry.slot === IN_WHEEL && entry.seq === seqs[read]) return t
-      }
-      read = 0
+      if (this.#heads[t & MASK] !== undefined) return t
     }
     return Number.POSITIVE_INFINITY
   }
 
   /** Removes every entry. */
   clear(): void {
-    this.#drop()
-    this.#size = 0
-  }
-
-  /** Empties every bucket, unmarking the entries still live. */
-  #drop(): void {
     for (let b = 0; b < WHEEL_SPAN; b++) {
-      const fill = this.#fill[b]!
-      if (fill === 0) continue
-      const entries = this.#entries[b]!
-      const seqs = this.#seqs[b]!
-      for (let i = 0; i < fill; i++) {
-        const entry = entries[i]
-        if (entry !== undefined && entry.slot === IN_WHEEL && entry.seq === seqs[i]) entry.slot = -1
-        entries[i] = undefined as unknown as E
+      for (let entry = this.#heads[b]; entry !== undefined; ) {
+        const next = entry.wheelNext as E | undefined
+        entry.wheelPrev = undefined
+        entry.wheelNext = undefined
+        entry.slot = -1
+        entry = next
       }
-      this.#fill[b] = 0
+      this.#heads[b] = undefined
+      this.#tails[b] = undefined
     }
-    this.#read = 0
+    this.#size = 0
   }
 }

@@ -160,6 +160,19 @@ describe('the scheduler', () => {
     expect(scheduler.size).toBe(0)
   })
 
+  it('runs a task scheduled at a time already past on its next pass, not a lap of the wheel later', () => {
+    const clock = manualClock()
+    const scheduler = new Scheduler(clock)
+    const ran: number[] = []
+    const mover = new Task(() => {})
+    scheduler.schedule(mover, 100)
+    clock.advance(200) // the wheel has moved on past the time below
+    const now = clock.time
+    scheduler.scheduleAt(new Task(() => ran.push(clock.time)), now - 150)
+    clock.advance(1)
+    expect(ran).toEqual([now])
+  })
+
   it('after a stall longer than the near range, runs each due task once, in due order', () => {
     const clock = manualClock()
     const scheduler = new Scheduler(clock)
