@@ -165,7 +165,7 @@ export interface RedisServer {
   thaw(): void
   /** `CLIENT PAUSE ms ALL`: every client's commands wait (the pause is lifted by itself). */
   pauseClients(ms: number, mode?: 'ALL' | 'WRITE'): Promise<void>
-  /** `DEBUG SLEEP seconds`: the server is busy for that long; resolves once the command is sent. */
+  /** `DEBUG SLEEP seconds`: the server is busy for that long; resolves once it is busy. */
   sleep(seconds: number): Promise<void>
   /** `CLIENT KILL TYPE pubsub`; resolves with how many connections were closed. */
   killPubsub(): Promise<number>
@@ -325,7 +325,19 @@ export async function startRedis(): Promise<RedisServer> {
     async pauseClients(ms, mode = 'ALL') {
       await rawCommand(port, ['CLIENT', 'PAUSE', ms, mode])
     },
-    sleep: (seconds) => fireCommand(port, ['DEBUG', 'SLEEP', seconds]),
+    async sleep(seconds) {
+      await fireCommand(port, ['DEBUG', 'SLEEP', seconds])
+      // Sent is not started: the server may still serve other connections' commands first. It is
+      // busy once a PING on a connection of its own goes unanswered.
+      const end = Date.now() + seconds * 1_000
+      while (Date.now() < end) {
+        const answered = await rawCommand(port, ['PING'], 100).then(
+          () => true,
+          () => false,
+        )
+        if (!answered) return
+      }
+    },
     async killPubsub() {
       return Number(await rawCommand(port, ['CLIENT', 'KILL', 'TYPE', 'pubsub']))
     },
