@@ -8,13 +8,16 @@ const redis = useRedis()
 const startFleet = useFleet()
 const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 120)
 
-function repeats(calls: readonly Line[], interval: number): number {
-  const last = new Map<string, number>()
-  let found = 0
+/** Loader calls of one resource less than half an interval after the previous one, with that one. */
+function repeats(calls: readonly Line[], interval: number): string[] {
+  const last = new Map<string, Line>()
+  const found: string[] = []
   for (const c of calls) {
     const previous = last.get(c.name!)
-    if (previous !== undefined && c.at! - previous < interval / 2) found++
-    last.set(c.name!, c.at!)
+    if (previous !== undefined && c.at! - previous.at! < interval / 2) {
+      found.push(`${c.name}: ${previous.id} at ${previous.at}, then ${c.id} at ${c.at}`)
+    }
+    last.set(c.name!, c)
   }
   return found
 }
@@ -43,7 +46,9 @@ describe('fleet mode, soak', () => {
     const perInterval = calls.length / ((resources * elapsed) / interval)
     expect(perInterval).toBeGreaterThan(0.9)
     expect(perInterval).toBeLessThan(1.15)
-    expect(repeats(calls, interval)).toBe(0)
+    // On failure, the errors the replicas reported tell a store timeout (each replica then loads on
+    // its own, by design) from a coordination bug.
+    expect({ repeats: repeats(calls, interval), errors: fleet.lines('error') }).toMatchObject({ repeats: [] })
     expect(fleet.conflicts()).toEqual([])
     for (const r of fleet.replicas) expect(regressions(r)).toEqual([])
     for (const f of finals) expect(f).toMatchObject({ readFailures: 0, regressions: 0 })
