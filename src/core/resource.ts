@@ -357,13 +357,21 @@ export class Resource<T = unknown> {
       const head = await fleet.head(this.name)
       if (this.#closed !== undefined) return undefined
       if (head !== undefined && head.version > this.#state.version) await this.#adopt()
+      // Judged by the newest value known: the head just read, or a newer one this replica took
+      // while reading it (another replica's announcement). Judged by that older head, the value
+      // would look due, and the lease below, asked with the newer version as its floor, would be
+      // granted: a second load right after another replica's.
+      const state = this.#state
+      const loadedAt =
+        head !== undefined && head.version >= state.version
+          ? head.loadedAt
+          : state.hasValue
+            ? state.updatedAt
+            : undefined
       const { interval, jitter } = this.#settings
-      const fresh =
-        head !== undefined &&
-        head.version >= this.#state.version &&
-        host.clock.now() - head.loadedAt < interval * (1 - jitter)
+      const fresh = loadedAt !== undefined && host.clock.now() - loadedAt < interval * (1 - jitter)
       if (fresh && !force) {
-        this.#scheduleAt(head.loadedAt)
+        this.#scheduleAt(loadedAt)
         this.#resolveFirstIfValue()
         return undefined
       }

@@ -104,6 +104,44 @@ describe('fleet mode (shared store with leases)', { timeout: 60_000 }, () => {
     await replica!.resources.stop()
   })
 
+  it('does not load again when the new value of another replica arrives while it reads the shared head', async () => {
+    const shared = sharedMemory()
+    shared.entries.set('rates', { value: 'old', version: 1, loadedAt: Date.now() - 2 * INTERVAL })
+    const other = replicaStore(shared)
+    const store = replicaStore(shared)
+    const fleetOf = store.fleet!
+    let raced = false
+    // The first head read returns the old entry, but only after the other replica has written a new
+    // one and this replica has taken it from the announcement.
+    const racing: FleetStore = {
+      ...store,
+      fleet: {
+        ...fleetOf,
+        head: async (name) => {
+          const head = await fleetOf.head(name)
+          if (!raced) {
+            raced = true
+            await other.set(name, { value: 'new', version: 2, loadedAt: Date.now() })
+            for (let i = 0; i < 20; i++) await Promise.resolve()
+          }
+          return head
+        },
+      },
+    }
+    let calls = 0
+    const resources = new Resources({ interval: INTERVAL, jitter: 0, store: racing })
+    resources.define('rates', () => {
+      calls++
+      return 'mine'
+    })
+    await resources.start({ wait: true })
+    await vi.advanceTimersByTimeAsync(INTERVAL / 2)
+    expect(raced).toBe(true)
+    expect(resources.get('rates')).toBe('new')
+    expect(calls).toBe(0)
+    await resources.stop()
+  })
+
   it('lets another replica take over within lease + interval when the lease holder dies mid-load', async () => {
     const shared = sharedMemory()
     // The first replica's process "dies" mid-load: it never renews, releases or writes again.
