@@ -360,12 +360,13 @@ export class Resource<T = unknown> {
       // Judged by the newest value known: the head just read, or a newer one this replica took
       // while reading it (another replica's announcement). Judged by that older head, the value
       // would look due, and the lease below, asked with the newer version as its floor, would be
-      // granted: a second load right after another replica's.
+      // granted: a second load right after another replica's. A value restored at start does not
+      // count: as outside fleet mode, a start with nothing shared loads.
       const state = this.#state
       const loadedAt =
         head !== undefined && head.version >= state.version
           ? head.loadedAt
-          : state.hasValue
+          : state.hasValue && state.source !== 'store'
             ? state.updatedAt
             : undefined
       const { interval, jitter } = this.#settings

@@ -142,6 +142,28 @@ describe('fleet mode (shared store with leases)', { timeout: 60_000 }, () => {
     await resources.stop()
   })
 
+  it('still loads at start when nothing is shared, even with a recent value restored', async () => {
+    const shared = sharedMemory()
+    const store = replicaStore(shared)
+    // The restore finds a value a second old (say, from a local snapshot), but the shared head is
+    // empty: the fleet lost its data. The replica loads, as a start outside fleet mode does.
+    const restoring: FleetStore = {
+      ...store,
+      get: async () => ({ value: 'saved', version: 3, loadedAt: Date.now() - 1_000 }),
+    }
+    let calls = 0
+    const resources = new Resources({ interval: INTERVAL, jitter: 0, store: restoring })
+    resources.define('rates', () => {
+      calls++
+      return 'loaded'
+    })
+    await resources.start({ wait: true })
+    await vi.advanceTimersByTimeAsync(100)
+    expect(calls).toBe(1)
+    expect(resources.get('rates')).toBe('loaded')
+    await resources.stop()
+  })
+
   it('lets another replica take over within lease + interval when the lease holder dies mid-load', async () => {
     const shared = sharedMemory()
     // The first replica's process "dies" mid-load: it never renews, releases or writes again.
