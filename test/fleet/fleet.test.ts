@@ -50,6 +50,17 @@ function fleet(
 
 const totalCalls = (replicas: Replica[]) => replicas.reduce((n, r) => n + r.calls, 0)
 
+/** One replica on `store` with one resource, `rates`, whose loader returns `value` and counts its calls. */
+function oneReplica(store: FleetStore, value: string) {
+  let calls = 0
+  const resources = new Resources({ interval: INTERVAL, jitter: 0, store })
+  resources.define('rates', () => {
+    calls++
+    return value
+  })
+  return { resources, calls: () => calls }
+}
+
 beforeEach(() => {
   vi.useFakeTimers()
 })
@@ -128,17 +139,12 @@ describe('fleet mode (shared store with leases)', { timeout: 60_000 }, () => {
         },
       },
     }
-    let calls = 0
-    const resources = new Resources({ interval: INTERVAL, jitter: 0, store: racing })
-    resources.define('rates', () => {
-      calls++
-      return 'mine'
-    })
+    const { resources, calls } = oneReplica(racing, 'mine')
     await resources.start({ wait: true })
     await vi.advanceTimersByTimeAsync(INTERVAL / 2)
     expect(raced).toBe(true)
     expect(resources.get('rates')).toBe('new')
-    expect(calls).toBe(0)
+    expect(calls()).toBe(0)
     await resources.stop()
   })
 
@@ -151,15 +157,10 @@ describe('fleet mode (shared store with leases)', { timeout: 60_000 }, () => {
       ...store,
       get: async () => ({ value: 'saved', version: 3, loadedAt: Date.now() - 1_000 }),
     }
-    let calls = 0
-    const resources = new Resources({ interval: INTERVAL, jitter: 0, store: restoring })
-    resources.define('rates', () => {
-      calls++
-      return 'loaded'
-    })
+    const { resources, calls } = oneReplica(restoring, 'loaded')
     await resources.start({ wait: true })
     await vi.advanceTimersByTimeAsync(100)
-    expect(calls).toBe(1)
+    expect(calls()).toBe(1)
     expect(resources.get('rates')).toBe('loaded')
     await resources.stop()
   })
