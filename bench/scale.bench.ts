@@ -722,8 +722,9 @@ export async function run(): Promise<string> {
       'resource in random order. The floor keeps everything per resource in typed arrays; evergreen visits ' +
       'objects (the resource, its state, its task, its new load) that at this scale miss the cache, which is ' +
       'most of the difference in CPU. (At jitter 0 the resources keep the order splay gave them, which is ' +
-      "the order they were defined in.) The scheduler's own structures no longer miss: near due times wait " +
-      'in a timing wheel, load timeouts in lists per duration (see timing.md).',
+      "the order they were defined in.) The scheduler's lists (its timing wheel, the load timeouts) are " +
+      "linked through the resources' tasks, so they miss there too: a refresh in random order touches its " +
+      'neighbours in them as well (see the diagnosis below).',
     '',
     `${fmt(N, 0)} resources, \`interval: ${INTERVAL_MS}\`, \`jitter: 0\` unless said otherwise, \`splay: 1\` (all start together; see timing.md), \`concurrency: Infinity\` (the documented ` +
       `default is 64, which would queue this burst; here every due load starts at once). Each loader waits ` +

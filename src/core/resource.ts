@@ -520,11 +520,6 @@ export class Resource<T = unknown> {
     this.#host.scheduler.schedule(load.renewal, this.#fleet()!.leaseTtl / 3, now)
   }
 
-  /** @internal Called by {@link settle} when the loader's promise fulfils. */
-  _succeeded(load: Load<T>, value: T): void {
-    this.#succeeded(load, value)
-  }
-
   /** @internal Called by {@link settle} when the loader's promise rejects. */
   _failed(load: Load<T>, error: unknown): void {
     this.#failed(load, error)
@@ -553,7 +548,8 @@ export class Resource<T = unknown> {
     return true
   }
 
-  #succeeded(load: Load<T>, value: T): void {
+  /** @internal Called by {@link settle} when the loader's promise fulfils. */
+  _succeeded(load: Load<T>, value: T): void {
     if (!this.#settle(load)) return // timed out, aborted or superseded: a late result is discarded
     const host = this.#host
     const now = host.clock.now()
@@ -714,10 +710,10 @@ export class Resource<T = unknown> {
     } catch (error) {
       write = Promise.reject(error)
     }
-    return this.#reportFailure(write)
+    return this.#reportWriteFailure(write)
   }
 
-  #reportFailure(write: Promise<boolean>): Promise<void> {
+  #reportWriteFailure(write: Promise<boolean>): Promise<void> {
     return write.then(
       () => {},
       (error: unknown) => this.#storeFailed('write', error),

@@ -13,7 +13,6 @@ import {
   UndefinedResourceError,
 } from './errors.js'
 import { Emitter, type ResourcesEvents, storeErrorEvent, type Unsubscribe } from './events.js'
-import type { Load } from './load.js'
 import {
   type RegistrySettings,
   type ResourceOptions,

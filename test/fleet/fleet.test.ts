@@ -133,7 +133,9 @@ describe('fleet mode (shared store with leases)', { timeout: 60_000 }, () => {
           if (!raced) {
             raced = true
             await other.set(name, { value: 'new', version: 2, loadedAt: Date.now() })
-            for (let i = 0; i < 20; i++) await Promise.resolve()
+            // The announcement's fetch takes a few microtask turns; bounded, so a bug cannot hang it.
+            for (let i = 0; i < 1_000 && resources.resource(name).peek().version < 2; i++)
+              await Promise.resolve()
           }
           return head
         },
