@@ -396,8 +396,8 @@ export class Resource<T = unknown> {
     return this.#startLoad(lease)
   }
 
-  /** Fetches the shared entry and takes it if it is newer than ours. */
-  async #adopt(): Promise<void> {
+  /** Fetches the shared entry and takes it if it is newer than ours (or as new, with `sameVersion`). */
+  async #adopt(sameVersion = false): Promise<void> {
     const store = this.#settings.store!
     let entry: StoreEntry | undefined
     try {
@@ -406,7 +406,9 @@ export class Resource<T = unknown> {
       this.#storeFailed('read', error)
       return
     }
-    if (entry === undefined || this.#closed !== undefined || entry.version <= this.#state.version) return
+    const version = this.#state.version
+    if (entry === undefined || this.#closed !== undefined) return
+    if (entry.version < version || (entry.version === version && !sameVersion)) return
     const previous = this.#state.value
     const replaced = this.#apply({
       type: 'synced',
@@ -414,6 +416,7 @@ export class Resource<T = unknown> {
       version: entry.version,
       loadedAt: entry.loadedAt,
       equals: this.#settings.equals as (a: T, b: T) => boolean,
+      sameVersion,
     })
     if (replaced) this.#changed(previous, 'fleet')
     // The next check follows the shared refresh, so this replica does not reload what was just loaded.
@@ -710,12 +713,21 @@ export class Resource<T = unknown> {
     } catch (error) {
       write = Promise.reject(error)
     }
-    return this.#reportWriteFailure(write)
+    return this.#afterWrite(write)
   }
 
-  #reportWriteFailure(write: Promise<boolean>): Promise<void> {
+  /**
+   * Reports a failed write. In fleet mode a refused write means the store holds a version at least
+   * as new: most often another replica's, and possibly of the same version (a `refresh()` loads
+   * without the lease when another replica holds it, and both take the next version). The shared
+   * entry is then taken, so no two replicas keep different values under one version.
+   */
+  #afterWrite(write: Promise<boolean>): Promise<void> {
     return write.then(
-      () => {},
+      (written) =>
+        written === false && this.#fleet() !== undefined && this.#closed === undefined
+          ? this.#adopt(true)
+          : undefined,
       (error: unknown) => this.#storeFailed('write', error),
     )
   }

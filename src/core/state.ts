@@ -62,6 +62,8 @@ export type ResourceAction<T = unknown> =
       readonly version: number
       readonly loadedAt: number
       readonly equals: (a: T, b: T) => boolean
+      /** Also take an entry of the version already held: the store refused our write of it. */
+      readonly sameVersion?: boolean
     }
   | { readonly type: 'seen'; readonly version: number }
 
@@ -107,7 +109,8 @@ export function apply<T>(state: MutableState<T>, action: ResourceAction<T>): boo
       return true
     case 'synced': {
       // Another replica loaded a newer version: it is as good as a load of ours, failures included.
-      if (action.version <= state.version) return false
+      if (action.version < state.version || (action.version === state.version && !action.sameVersion))
+        return false
       const replaced = !state.hasValue || !action.equals(state.value as T, action.value)
       if (replaced) state.value = action.value
       state.hasValue = true

@@ -143,6 +143,18 @@ describe('applying an action to the state', () => {
       ready,
     ],
     [
+      'a sync of the same version after our write of it was refused takes the shared value',
+      ready,
+      { type: 'synced', value: 'shared', version: 3, loadedAt: 400, equals: is, sameVersion: true },
+      { value: 'shared', source: 'fleet', version: 3, updatedAt: 400 },
+    ],
+    [
+      'a sync of an older version is ignored even after a refused write',
+      ready,
+      { type: 'synced', value: 'older', version: 2, loadedAt: 400, equals: is, sameVersion: true },
+      ready,
+    ],
+    [
       'seeing a higher version raises it without touching the value',
       ready,
       { type: 'seen', version: 8 },

@@ -167,6 +167,31 @@ describe('fleet mode (shared store with leases)', { timeout: 60_000 }, () => {
     await resources.stop()
   })
 
+  it('takes the shared value when its own write is refused, so no two replicas keep different values under one version', async () => {
+    const shared = sharedMemory()
+    // Without announcements, nothing but the refused write tells the holder that another value won.
+    shared.dropAnnouncements = true
+    let finish: (value: string) => void = () => {}
+    const holder = new Resources({ interval: INTERVAL, jitter: 0, store: replicaStore(shared) })
+    const forcing = new Resources({ interval: INTERVAL, jitter: 0, store: replicaStore(shared) })
+    holder.define('k', () => new Promise<string>((resolve) => (finish = resolve)))
+    forcing.define('k', () => 'forced')
+    // The holder takes the lease and loads slowly; an explicit refresh elsewhere loads without it.
+    const held = holder.resource('k').refresh()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(shared.leases.has('k')).toBe(true)
+    await forcing.resource('k').refresh()
+    expect(shared.entries.get('k')).toMatchObject({ value: 'forced', version: 1 })
+    // The holder's token is the same version: the store keeps the first write and refuses its own.
+    finish('held')
+    await held
+    await vi.waitFor(() => expect(holder.get('k')).toBe('forced'))
+    expect(shared.entries.get('k')).toMatchObject({ value: 'forced', version: 1 })
+    expect(holder.resource('k').peek()).toMatchObject({ version: 1, source: 'fleet' })
+    await holder.stop()
+    await forcing.stop()
+  })
+
   it('lets another replica take over within lease + interval when the lease holder dies mid-load', async () => {
     const shared = sharedMemory()
     // The first replica's process "dies" mid-load: it never renews, releases or writes again.
