@@ -494,8 +494,12 @@ function runChild<R>(variant: Variant, phase: Phase, flags: string[] = [], args:
   })
 }
 
-/** One window's p99 varies by a few ms between runs; the comparisons use the median of these. */
-const TIMING_RUNS = 3
+/**
+ * One window's p99 varies by a few ms between runs, the floor's as much as evergreen's (the machine's
+ * other work, and where the collections fall); the comparisons use the median of these. Five, so
+ * one unlucky run on either side cannot decide the median.
+ */
+const TIMING_RUNS = 5
 
 function median(results: readonly TimingResult[]): Repeated {
   const sorted = [...results].sort((a, b) => a.eldP99 - b.eldP99)
