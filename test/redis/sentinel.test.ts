@@ -49,14 +49,10 @@ function sentinelClient(): Redis {
   return client
 }
 
-beforeAll(async () => {
-  master = await startRedis()
-  replica = await startRedis()
-  await replica.command('REPLICAOF', '127.0.0.1', master.port)
-  dir = mkdtempSync(join(tmpdir(), 'evergreen-sentinel-'))
-  sentinelPort = await freePort()
+/** Starts Sentinel on {@link sentinelPort}, watching the master. */
+function startSentinel(): ChildProcess {
   // Sentinel rewrites its configuration file, so it gets one of its own in a writable directory.
-  const config = join(dir, 'sentinel.conf')
+  const config = join(dir, `sentinel-${sentinelPort}.conf`)
   writeFileSync(
     config,
     [
@@ -69,7 +65,26 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   )
-  sentinel = spawn(redisServerBinary(), [config, '--sentinel'], { stdio: 'ignore' })
+  return spawn(redisServerBinary(), [config, '--sentinel'], { stdio: 'ignore' })
+}
+
+beforeAll(async () => {
+  master = await startRedis()
+  replica = await startRedis()
+  await replica.command('REPLICAOF', '127.0.0.1', master.port)
+  dir = mkdtempSync(join(tmpdir(), 'evergreen-sentinel-'))
+  // Another process may take the free port between the probe and the start: try a few.
+  for (let attempt = 0; sentinel === undefined; attempt++) {
+    sentinelPort = await freePort()
+    const started = startSentinel()
+    try {
+      await until(async () => (await ask('masters')) !== undefined, 5_000, 'Sentinel did not answer')
+      sentinel = started
+    } catch (error) {
+      started.kill('SIGKILL')
+      if (attempt >= 3) throw error
+    }
+  }
   // Ready once Sentinel knows the master and has found its replica (from the master's INFO).
   await until(
     async () => {
