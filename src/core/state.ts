@@ -108,7 +108,8 @@ export function apply<T>(state: MutableState<T>, action: ResourceAction<T>): boo
       state.updatedAt = action.loadedAt
       return true
     case 'synced': {
-      // Another replica loaded a newer version: it is as good as a load of ours, failures included.
+      // Another replica loaded a newer version (or the same one, whose write won over ours): it is as
+      // good as a load of ours, failures included.
       if (action.version < state.version || (action.version === state.version && !action.sameVersion))
         return false
       const replaced = !state.hasValue || !action.equals(state.value as T, action.value)
