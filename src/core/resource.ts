@@ -34,6 +34,7 @@ import {
   type ResourceState,
   type ResourceStatus,
   statusOf,
+  takesShared,
   type ValueSource,
 } from './state.js'
 
@@ -406,9 +407,8 @@ export class Resource<T = unknown> {
       this.#storeFailed('read', error)
       return
     }
-    const version = this.#state.version
     if (entry === undefined || this.#closed !== undefined) return
-    if (entry.version < version || (entry.version === version && !sameVersion)) return
+    if (!takesShared(this.#state, entry.version, sameVersion)) return
     const previous = this.#state.value
     const replaced = this.#apply({
       type: 'synced',

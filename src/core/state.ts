@@ -110,8 +110,7 @@ export function apply<T>(state: MutableState<T>, action: ResourceAction<T>): boo
     case 'synced': {
       // Another replica loaded a newer version (or the same one, whose write won over ours): it is as
       // good as a load of ours, failures included.
-      if (action.version < state.version || (action.version === state.version && !action.sameVersion))
-        return false
+      if (!takesShared(state, action.version, action.sameVersion === true)) return false
       const replaced = !state.hasValue || !action.equals(state.value as T, action.value)
       if (replaced) state.value = action.value
       state.hasValue = true
@@ -126,6 +125,14 @@ export function apply<T>(state: MutableState<T>, action: ResourceAction<T>): boo
       if (action.version > state.version) state.version = action.version
       return false
   }
+}
+
+/**
+ * Whether a shared entry of `version` is to be taken: a newer one always, one of the version already
+ * held only when the store refused our write of it (`sameVersion`).
+ */
+export function takesShared(state: ResourceState, version: number, sameVersion: boolean): boolean {
+  return version > state.version || (version === state.version && sameVersion)
 }
 
 /**
