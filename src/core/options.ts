@@ -225,6 +225,13 @@ export function resolveSettings(base: Settings, raw: unknown, resource?: string)
   if (store !== undefined && !isStore(store)) {
     throw new OptionTypeError(label('store'), 'a store with get, set, delete, list and close methods', store)
   }
+  if (store?.fleet !== undefined && !isFleet(store.fleet)) {
+    throw new OptionTypeError(
+      label('store.fleet'),
+      'a coordinator with head, acquire and watch methods and a positive finite leaseTtl',
+      store.fleet,
+    )
+  }
   if (input.persist !== undefined && typeof input.persist !== 'boolean') {
     throw new OptionTypeError(label('persist'), 'a boolean', input.persist)
   }
@@ -247,6 +254,18 @@ function isStore(value: unknown): value is Store {
   if (typeof value !== 'object' || value === null) return false
   const s = value as Record<string, unknown>
   return ['get', 'set', 'delete', 'list', 'close'].every((m) => typeof s[m] === 'function')
+}
+
+function isFleet(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  const f = value as Record<string, unknown> & { leaseTtl?: unknown }
+  const ttl = f.leaseTtl
+  return (
+    ['head', 'acquire', 'watch'].every((m) => typeof f[m] === 'function') &&
+    typeof ttl === 'number' &&
+    Number.isFinite(ttl) &&
+    ttl > 0
+  )
 }
 
 const BASE_SETTINGS: Settings = {

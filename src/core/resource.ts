@@ -389,8 +389,12 @@ export class Resource<T = unknown> {
       return this.#inflight
     }
     if (lease === undefined && !force) {
-      // Another replica is loading: its announcement will bring the value; check again after an interval.
-      this.#schedule(this.#settings.interval)
+      // Another replica is loading: its announcement normally brings the value, and then replaces
+      // this check. Announcements can be lost (pub/sub is at-most-once, and a subscription is not
+      // live at once), and the holder can die, so check again after a third of the lease, not a
+      // whole interval: a replica starting empty gets the value soon, and a takeover comes soon after
+      // the lease expires.
+      this.#schedule(Math.min(this.#settings.interval, fleet.leaseTtl / 3))
       this.#resolveFirstIfValue()
       return undefined
     }

@@ -24,7 +24,10 @@ export interface RedisStoreOptions {
   redisOptions?: RedisOptions
   /** Namespace of every key and of the channel. @default 'evergreen' */
   prefix?: string
-  /** How long a refresh lease lasts without renewal; renewed every third of it while a load runs. @default '5s' */
+  /**
+   * How long a refresh lease lasts without renewal. It is renewed every third of it while a load
+   * runs, and replicas waiting on another's load check again every third of it. @default '5s'
+   */
   leaseTtl?: Duration
   /** Longest wait for one Redis command before it counts as failed. @default '1s' */
   commandTimeout?: Duration

@@ -65,7 +65,10 @@ export interface Lease {
  * replica, and change notifications. A store that has it exposes it as `store.fleet`.
  */
 export interface FleetCoordinator {
-  /** How long a lease lasts without renewal, in ms; it is renewed every third of that while a load runs. */
+  /**
+   * How long a lease lasts without renewal, in ms: renewed every third of that while a load runs;
+   * replicas that found the lease taken check again after a third of it. Positive and finite.
+   */
   readonly leaseTtl: number
   /** The shared entry's version and load time, or `undefined` when there is none. */
   head(name: string): Promise<EntryHead | undefined>

@@ -1,12 +1,14 @@
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
 import {
+  memoryStore,
   OptionRangeError,
   OptionTypeError,
   parseDuration,
   Resources,
   type ResourcesOptions,
 } from '../../src/index.js'
+import { replicaStore, sharedMemory } from '../fleet/shared-memory.js'
 import { registry, thrown, useFakeTime } from './helpers.js'
 
 useFakeTime()
@@ -17,6 +19,12 @@ const DAY = 86_400_000
 const construct = (options: unknown) => () => new Resources(options as ResourcesOptions)
 /** Defines resource "pods" with `options` on a fresh registry. */
 const define = (options: unknown) => () => registry().define('pods', () => 1, options as never)
+
+/** A well-formed fleet store, except for its lease lifetime. */
+const fleetWithLease = (leaseTtl: number) => ({
+  ...replicaStore(sharedMemory()),
+  fleet: { ...replicaStore(sharedMemory()).fleet, leaseTtl },
+})
 
 const clockWithoutClearImmediate: unknown = {
   now: () => 0,
@@ -95,6 +103,9 @@ describe('options are validated at once', () => {
     [{ retry: true }, OptionTypeError, 'retry'],
     [{ equals: 'deep' }, OptionTypeError, 'equals'],
     [{ store: {} }, OptionTypeError, 'store'],
+    [{ store: { ...memoryStore(), fleet: { leaseTtl: 0 } } }, OptionTypeError, 'store.fleet'],
+    [{ store: fleetWithLease(Number.NaN) }, OptionTypeError, 'store.fleet'],
+    [{ store: fleetWithLease(-1) }, OptionTypeError, 'store.fleet'],
     [{ concurrency: 2 }, OptionTypeError, 'concurrency'],
   ])('define rejects %j, naming the option and the resource', (options, type, option) => {
     const error = thrown(define(options))

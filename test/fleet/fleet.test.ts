@@ -192,7 +192,7 @@ describe('fleet mode (shared store with leases)', { timeout: 60_000 }, () => {
     await forcing.stop()
   })
 
-  it('lets another replica take over within lease + interval when the lease holder dies mid-load', async () => {
+  it('lets another replica take over soon after the lease expires when the lease holder dies mid-load', async () => {
     const shared = sharedMemory()
     // The first replica's process "dies" mid-load: it never renews, releases or writes again.
     const dying = replicaStore(shared, 3_000)
@@ -225,9 +225,42 @@ describe('fleet mode (shared store with leases)', { timeout: 60_000 }, () => {
       },
       { timeout: 5_000, interval: 1 },
     )
-    expect(Date.now() - diedAt).toBeLessThanOrEqual(3_000 + INTERVAL * 1.1 + 200)
+    // It found the lease taken at start, so it checks again every third of the lease (± jitter), not
+    // every interval: it takes over soon after the lease expires.
+    expect(Date.now() - diedAt).toBeLessThanOrEqual(3_000 + 1_000 * 1.1 + 200)
     expect(survivor!.resources.get('k')).toBe('fresh')
     await survivor!.resources.stop()
+  })
+
+  it("gets the value soon after another replica loaded it, when that replica's announcement is lost", async () => {
+    const shared = sharedMemory()
+    shared.dropAnnouncements = true
+    const slow = (ctx: LoadContext<unknown>) =>
+      new Promise((resolve) => setTimeout(() => resolve(`loaded by ${ctx.name}`), 2_000))
+    const [holder, late] = fleet(shared, 2, ['s'], slow)
+    void holder!.resources.start()
+    await vi.advanceTimersByTimeAsync(10)
+    expect(shared.leases.get('s')).toBeDefined()
+    // The second replica starts while the first holds the lease: it waits for the shared value.
+    let ready = false
+    void late!.resources.start({ wait: true }).then(() => {
+      ready = true
+    })
+    await vi.advanceTimersByTimeAsync(2_000)
+    expect(shared.entries.get('s')).toBeDefined() // the holder's value is shared by now
+    const sharedAt = Date.now()
+    await vi.waitFor(
+      () => {
+        vi.advanceTimersByTime(10)
+        expect(ready).toBe(true)
+      },
+      { timeout: 5_000, interval: 1 },
+    )
+    // Its next check comes a third of the lease (3 s, ± jitter) after the last, not an interval later.
+    expect(Date.now() - sharedAt).toBeLessThanOrEqual(1_000 * 1.1 + 20)
+    expect(late!.resources.get('s')).toBe('loaded by s')
+    expect(late!.calls).toBe(0)
+    for (const r of [holder!, late!]) await r.resources.stop()
   })
 
   it('never starts a load for a refresh() that raced stop()', async () => {
