@@ -23,6 +23,7 @@ import {
   restoreEvent,
 } from './events.js'
 import { Load, type Loader } from './load.js'
+import type { LoadTable } from './load-table.js'
 import type { Settings } from './options.js'
 import { settle } from './settle.js'
 import {
@@ -97,6 +98,9 @@ export interface ResourceHost {
   /** Timeouts of the loads in flight. */
   readonly deadlines: Deadlines<ResourceTask>
   readonly limiter: Limiter
+  /** The loads in flight, by index (see {@link LoadTable} for why not a field of the resource). */
+  // biome-ignore lint/suspicious/noExplicitAny: loads of resources of any type
+  readonly loads: LoadTable<Load<any>>
   readonly events: Emitter<ResourcesEvents>
   readonly started: boolean
   report(error: EvergreenError, resource: string): void
@@ -111,7 +115,8 @@ export class Resource<T = unknown> {
   readonly #loader: Loader<T>
   readonly #settings: Settings
   readonly #state: MutableState<T> = createState()
-  #inflight: Load<T> | undefined
+  /** The index of the load in flight in the registry's {@link LoadTable}, or -1. */
+  #slot = -1
   #subscribers: Set<Subscriber<T>> | undefined
   #readyWaiters: { resolve: (value: T) => void; reject: (error: unknown) => void }[] | undefined
   #firstWaiters: (() => void)[] | undefined
@@ -139,6 +144,11 @@ export class Resource<T = unknown> {
     this.#settings = settings
     this.#host = host
     this.#task = new ResourceTask(this, Resource.#onResourceTask)
+  }
+
+  /** The load in flight (or queued for a slot), if any. */
+  get #inflight(): Load<T> | undefined {
+    return this.#host.loads.get(this.#slot)
   }
 
   /** @internal */
@@ -481,7 +491,7 @@ export class Resource<T = unknown> {
     const state = this.#state
     const load = new Load<T>(this, state.value, state.consecutiveFailures + 1)
     load.lease = lease
-    this.#inflight = load
+    this.#slot = this.#host.loads.add(load)
     // A first load waits for the restore, so it sees the saved value as `previous` and its version.
     const restoring = this.#restoring
     if (restoring === undefined) this.#host.limiter.run(load)
@@ -519,7 +529,7 @@ export class Resource<T = unknown> {
     } catch (error) {
       result = Promise.reject(error)
     }
-    load.done = settle(load, result)
+    load.done = settle(this.#host.loads, this.#slot, result)
   }
 
   #startRenewal(load: Load<T>, now: number): void {
@@ -545,7 +555,10 @@ export class Resource<T = unknown> {
   /** Detaches `load`: frees its slot and its timeout. Returns false if it had settled already. */
   #settle(load: Load<T>): boolean {
     if (load.settled) return false
-    if (this.#inflight === load) this.#inflight = undefined
+    if (this.#slot !== -1 && this.#inflight === load) {
+      this.#host.loads.delete(this.#slot)
+      this.#slot = -1
+    }
     if (load.detach()) {
       this.#host.limiter.release()
       this.#host.deadlines.remove(this.#task, this.#settings.timeout)

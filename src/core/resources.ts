@@ -13,6 +13,7 @@ import {
   UndefinedResourceError,
 } from './errors.js'
 import { Emitter, type ResourcesEvents, storeErrorEvent, type Unsubscribe } from './events.js'
+import { LoadTable } from './load-table.js'
 import {
   type RegistrySettings,
   type ResourceOptions,
@@ -115,6 +116,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
         (task) => task.owner._timedOut(),
       ),
       limiter: new Limiter(settings.concurrency),
+      loads: new LoadTable(),
       events: this.#events,
       started: false,
       report,

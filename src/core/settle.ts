@@ -1,15 +1,26 @@
 import type { Load } from './load.js'
+import type { LoadTable } from './load-table.js'
 
 /**
  * Reports a load's outcome to its resource when the loader's promise settles, and returns the
  * promise that follows it (it never rejects). The two callbacks a promise needs come from a pool of
  * watchers, each made once, rather than two closures and their context per load: at scale that is
  * most of what the library allocates per load, and every byte of it alive while the load runs is
- * copied by each young-generation collection.
+ * copied by each young-generation collection. A watcher names its load by its index in the
+ * registry's {@link LoadTable}, not by a pointer: pooled watchers are old and lie all over the heap,
+ * and a pointer from each to a young load made every young-generation collection longer (see
+ * `LoadTable`). An outcome that comes after its load was detached (timed out, aborted) finds the
+ * index freed or reused, and is discarded, as the resource would discard it.
  */
-export function settle<T>(load: Load<T>, result: T | PromiseLike<T>): Promise<void> {
+export function settle<T>(
+  loads: LoadTable<Load<T>>,
+  index: number,
+  result: T | PromiseLike<T>,
+): Promise<void> {
   const watcher = idle.pop() ?? new Watcher()
-  watcher.load = load as Load<unknown>
+  watcher.loads = loads as LoadTable<Load<unknown>>
+  watcher.index = index
+  watcher.generation = loads.generation(index)
   return Promise.resolve(result).then(watcher.onValue, watcher.onError)
 }
 
@@ -18,7 +29,9 @@ const POOL_SIZE = 8192
 const idle: Watcher[] = []
 
 class Watcher {
-  load: Load<unknown> | undefined = undefined
+  loads: LoadTable<Load<unknown>> | undefined = undefined
+  index = -1
+  generation = 0
   readonly onValue: (value: unknown) => void
   readonly onError: (error: unknown) => void
 
@@ -27,19 +40,19 @@ class Watcher {
     // which tsx uses) name such functions at run time, giving each its own property storage.
     this.onValue = (value) => {
       const load = release(this)
-      load.owner._succeeded(load, value)
+      if (load !== undefined) load.owner._succeeded(load, value)
     }
     this.onError = (error) => {
       const load = release(this)
-      load.owner._failed(load, error)
+      if (load !== undefined) load.owner._failed(load, error)
     }
   }
 }
 
 // A watcher is reused only once its promise has settled: until then, that promise may still call it.
-function release(watcher: Watcher): Load<unknown> {
-  const load = watcher.load as Load<unknown>
-  watcher.load = undefined
+function release(watcher: Watcher): Load<unknown> | undefined {
+  const load = (watcher.loads as LoadTable<Load<unknown>>).at(watcher.index, watcher.generation)
+  watcher.loads = undefined
   if (idle.length < POOL_SIZE) idle.push(watcher)
   return load
 }

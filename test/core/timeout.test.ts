@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { type ErrorEvent, LoadTimeoutError } from '../../src/index.js'
-import { flush, never, registry, rejection, resolveAfter, useFakeTime } from './helpers.js'
+import { deferred, flush, never, registry, rejection, resolveAfter, useFakeTime } from './helpers.js'
 
 useFakeTime()
 
@@ -50,6 +50,27 @@ describe('the load timeout', () => {
     expect(pods.get()).toBe('v1')
     expect(pods.peek().version).toBe(1)
     expect(loads).toEqual([1])
+  })
+
+  it('discards a late result that arrives while the next load runs, and lets that load settle with its own', async () => {
+    const resources = registry({ timeout: 1_000, retry: { initial: 100 }, jitter: 0 })
+    const first = deferred<string>()
+    const second = deferred<string>()
+    let calls = 0
+    const pods = resources.define('pods', () => (++calls === 1 ? first.promise : second.promise))
+    // Another resource whose load stays in flight throughout: the late result must not reach it either.
+    const other = resources.define('other', () => never(), { timeout: Number.POSITIVE_INFINITY })
+    void resources.start()
+    await vi.advanceTimersByTimeAsync(1_000 + 100) // the first load timed out; the retry runs
+    expect(calls).toBe(2)
+    first.resolve('late')
+    await flush()
+    expect(pods.peek()).toMatchObject({ hasValue: false, loading: true })
+    expect(other.peek()).toMatchObject({ hasValue: false, loading: true })
+    second.resolve('v2')
+    await flush()
+    expect(pods.get()).toBe('v2')
+    expect(pods.peek()).toMatchObject({ version: 1, loading: false })
   })
 
   it('makes refresh() reject with the LoadTimeoutError', async () => {
