@@ -5,28 +5,42 @@
  * remembers every pointer from an old object to a young one and visits it at each young-generation
  * collection. Resources refreshed in random order (jitter) lie all over the heap, so at 100,000
  * resources each such visit missed the cache and made each collection longer. Kept in one array, the
- * visits are a short sequential scan. Freed indices are reused first, so the array stays as small as
- * the most loads ever in flight at once.
+ * visits are a short sequential scan.
+ *
+ * Each stored load gets a ticket, unique among the last 2^30 loads, so whoever holds an index can
+ * tell whether it still names its load. Freed indices are reused first, so the table stays as large
+ * as the most loads ever in flight at once, at about 12 bytes for each.
  */
 export class LoadTable<L extends object> {
   readonly #loads: (L | undefined)[] = []
   /**
-   * How many times each index was given out, so a holder of an index can tell whether it still
-   * names its load. Small integers, like the free list, so these arrays hold no pointers.
+   * Per index: the ticket of its load (positive) while in use; when free, `-2 - next` where `next`
+   * is the next free index, or -1. Integers in a typed array, so the collector never scans it.
    */
-  readonly #generations: number[] = []
-  readonly #free: number[] = []
+  #tickets = new Int32Array(16)
+  #firstFree = -1
+  #lastTicket = 0
+  #size = 0
 
   /** Stores `load` and returns its index. */
   add(load: L): number {
-    let index = this.#free.pop()
-    if (index === undefined) {
+    let index = this.#firstFree
+    if (index === -1) {
       index = this.#loads.length
-      this.#generations.push(0)
+      if (index === this.#tickets.length) {
+        const grown = new Int32Array(index * 2)
+        grown.set(this.#tickets)
+        this.#tickets = grown
+      }
+      this.#loads.push(load)
+    } else {
+      this.#firstFree = -2 - (this.#tickets[index] as number)
+      this.#loads[index] = load
     }
-    this.#loads[index] = load
-    // Wrapped to stay a small integer; a holder would need 2^30 reuses of its index to be fooled.
-    this.#generations[index] = ((this.#generations[index] as number) + 1) & 0x3fffffff
+    // Wraps before it leaves the positive int32 range; 0 is never a ticket.
+    this.#lastTicket = this.#lastTicket === 0x3fffffff ? 1 : this.#lastTicket + 1
+    this.#tickets[index] = this.#lastTicket
+    this.#size++
     return index
   }
 
@@ -35,24 +49,26 @@ export class LoadTable<L extends object> {
     return index === -1 ? undefined : this.#loads[index]
   }
 
-  /** The current generation of `index`: with it, {@link at} finds the load stored now, and only it. */
-  generation(index: number): number {
-    return this.#generations[index] as number
+  /** The ticket of the load at `index`: with it, {@link at} finds that load, and only it. */
+  ticket(index: number): number {
+    return this.#tickets[index] as number
   }
 
-  /** The load at `index` if it is still the one stored under `generation`. */
-  at(index: number, generation: number): L | undefined {
-    return this.#generations[index] === generation ? this.#loads[index] : undefined
+  /** The load at `index` if it is still the one that had `ticket`. */
+  at(index: number, ticket: number): L | undefined {
+    return this.#tickets[index] === ticket ? this.#loads[index] : undefined
   }
 
   /** Frees `index`. */
   delete(index: number): void {
     this.#loads[index] = undefined
-    this.#free.push(index)
+    this.#tickets[index] = -2 - this.#firstFree
+    this.#firstFree = index
+    this.#size--
   }
 
   /** How many loads are stored. */
   get size(): number {
-    return this.#loads.length - this.#free.length
+    return this.#size
   }
 }

@@ -20,7 +20,7 @@ export function settle<T>(
   const watcher = idle.pop() ?? new Watcher()
   watcher.loads = loads as LoadTable<Load<unknown>>
   watcher.index = index
-  watcher.generation = loads.generation(index)
+  watcher.ticket = loads.ticket(index)
   return Promise.resolve(result).then(watcher.onValue, watcher.onError)
 }
 
@@ -31,7 +31,7 @@ const idle: Watcher[] = []
 class Watcher {
   loads: LoadTable<Load<unknown>> | undefined = undefined
   index = -1
-  generation = 0
+  ticket = 0
   readonly onValue: (value: unknown) => void
   readonly onError: (error: unknown) => void
 
@@ -51,7 +51,7 @@ class Watcher {
 
 // A watcher is reused only once its promise has settled: until then, that promise may still call it.
 function release(watcher: Watcher): Load<unknown> | undefined {
-  const load = (watcher.loads as LoadTable<Load<unknown>>).at(watcher.index, watcher.generation)
+  const load = (watcher.loads as LoadTable<Load<unknown>>).at(watcher.index, watcher.ticket)
   watcher.loads = undefined
   if (idle.length < POOL_SIZE) idle.push(watcher)
   return load
