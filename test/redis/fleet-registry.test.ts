@@ -34,6 +34,43 @@ describe('fleet mode in one process', () => {
     }
   })
 
+  it("gets another replica's value a third of the lease after its load even when it hears no announcement", async () => {
+    const prefix = freshPrefix()
+    const leaseTtl = 900
+    const holder = new Resources({ interval: '1h', jitter: 0, store: redis.store({ prefix, leaseTtl }) })
+    // Every announcement is longer than one byte, so this replica ignores them all.
+    const deaf = new Resources({
+      interval: '1h',
+      jitter: 0,
+      store: redis.store({ prefix, leaseTtl, maxMessageBytes: 1 }),
+    })
+    let loadedAt = 0
+    holder.define('pods', async () => {
+      await new Promise((r) => setTimeout(r, 600))
+      loadedAt = Date.now()
+      return 'shared'
+    })
+    let deafCalls = 0
+    deaf.define('pods', () => {
+      deafCalls++
+      return 'own'
+    })
+    try {
+      void holder.start()
+      await new Promise((r) => setTimeout(r, 100)) // the holder has the lease
+      const ready = await timed(
+        Promise.race([deaf.start({ wait: true }), new Promise((r) => setTimeout(r, 5_000))]),
+      )
+      expect(deaf.get('pods')).toBe('shared')
+      expect(deafCalls).toBe(0)
+      // An interval is an hour: it checked again a third of the lease after finding it taken.
+      expect(Date.now() - loadedAt).toBeLessThan(leaseTtl / 3 + 250)
+      expect(ready.ms).toBeLessThan(600 + leaseTtl / 3 + 250)
+    } finally {
+      await Promise.all([holder.stop(), deaf.stop()])
+    }
+  })
+
   it('rejects refresh() with a LoadError when the loader throws at once', async () => {
     const resources = replica(freshPrefix())
     let fail = false
