@@ -9,7 +9,7 @@ import type {
   StoreContext,
   StoreEntry,
 } from '../stores/store.js'
-import { ACQUIRE, RELEASE, RENEW, WRITE } from './scripts.js'
+import { ACQUIRE, RELEASE, RELEASE_OWNED, RENEW, WRITE } from './scripts.js'
 
 /** A client of ioredis: a single node, a Sentinel-managed one or a Cluster. */
 export type RedisClient = Redis | Cluster
@@ -225,9 +225,9 @@ export function redisStore(options: RedisStoreOptions): FleetStore {
         const head: EntryHead = { version: Number(version), loadedAt: Number(loadedAt) }
         return Number.isSafeInteger(head.version) && Number.isFinite(head.loadedAt) ? head : undefined
       }),
-    acquire: (name, floor) =>
-      run('acquire', name, async (c) => {
-        const k = keys(name)
+    acquire: (name, floor) => {
+      const k = keys(name)
+      const attempt = run('acquire', name, async (c) => {
         const result = (await c.eval(ACQUIRE, 3, k.lease, k.fence, k.value, owner, leaseTtl, floor)) as [
           number,
           number,
@@ -245,7 +245,19 @@ export function redisStore(options: RedisStoreOptions): FleetStore {
             }),
         }
         return lease
-      }),
+      })
+      // An ACQUIRE whose reply did not come in time may still run (Redis paused or slow, a client that
+      // queues): the lease it would take is handed back by the next command on the same connection,
+      // so it does not block the resource for a whole leaseTtl with nobody loading. Best effort: if
+      // Redis is down, there is no such lease to hand back.
+      attempt.catch(() => {
+        if (closed) return
+        client()
+          .then((c) => c.eval(RELEASE_OWNED, 1, k.lease, owner))
+          .catch(() => {})
+      })
+      return attempt
+    },
     watch(listener) {
       listeners.add(listener)
       subscribe()

@@ -42,6 +42,18 @@ return 0
 `
 
 /**
+ * Deletes a lease held by this owner under any token: the hand-back after an `ACQUIRE` whose reply
+ * never came. KEYS: lease. ARGV: owner. Returns 1 or 0.
+ */
+export const RELEASE_OWNED = `
+local held = redis.call('GET', KEYS[1])
+if held and string.sub(held, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ':' then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`
+
+/**
  * The fenced write: accepted only when the version is newer than the stored one; then announced.
  * KEYS: value. ARGV: version, loadedAt, payload, channel, message. Returns 1 (written) or 0 (refused).
  */

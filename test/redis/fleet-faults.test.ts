@@ -81,6 +81,26 @@ describe('fleet mode: Redis fails under the fleet', () => {
     for (let i = 0; i < resources; i++) expect(afterFaults[i]!).toBeGreaterThan(beforeCrash[i]!)
   }, 60_000)
 
+  it.each(['client', 'url'] as const)(
+    'hands back at once a lease that a timed-out ACQUIRE won after Redis paused (%s)',
+    async (via) => {
+      const prefix = freshPrefix()
+      const late = redis.store({ via, prefix, commandTimeout: 200, leaseTtl: 10_000 })
+      const other = redis.store({ via, prefix, commandTimeout: 1_000, leaseTtl: 10_000 })
+      await late.fleet.head('pods') // connected before the pause
+      await redis.server.pauseClients(700)
+      const started = Date.now()
+      // Sent before the pause ends, so Redis runs it afterwards: the caller has given up by then.
+      await expect(late.fleet.acquire('pods', 0)).rejects.toMatchObject({ code: 'E_STORE' })
+      expect(Date.now() - started).toBeLessThan(600)
+      await sleep(700 + 300 - (Date.now() - started))
+      // Without the hand-back, the late lease would block every replica for its 10 s.
+      const lease = await other.fleet.acquire('pods', 0)
+      expect(lease).toBeDefined()
+      await lease!.release()
+    },
+  )
+
   it('converges while pub/sub connections are killed over and over as values change', async () => {
     const interval = 200
     const fleet = startFleet(3, {
