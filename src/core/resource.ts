@@ -555,7 +555,7 @@ export class Resource<T = unknown> {
   /** Detaches `load`: frees its slot and its timeout. Returns false if it had settled already. */
   #settle(load: Load<T>): boolean {
     if (load.settled) return false
-    if (this.#slot !== -1 && this.#inflight === load) {
+    if (this.#inflight === load) {
       this.#host.loads.delete(this.#slot)
       this.#slot = -1
     }

@@ -251,10 +251,7 @@ export function redisStore(options: RedisStoreOptions): FleetStore {
       // so it does not block the resource for a whole leaseTtl with nobody loading. Best effort: if
       // Redis is down, there is no such lease to hand back.
       attempt.catch(() => {
-        if (closed) return
-        client()
-          .then((c) => c.eval(RELEASE_OWNED, 1, k.lease, owner))
-          .catch(() => {})
+        run('release', name, (c) => c.eval(RELEASE_OWNED, 1, k.lease, owner)).catch(() => {})
       })
       return attempt
     },
