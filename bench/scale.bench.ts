@@ -19,7 +19,18 @@ import { fork } from 'node:child_process'
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { type Clock, Resources } from '../src/index.js'
-import { bytes, checks, fmt, heapUsedAfterGc, mean, sleep, table } from './support.js'
+import {
+  bytes,
+  checks,
+  fmt,
+  heapUsedAfterGc,
+  type MachineCpu,
+  machineCpu,
+  mean,
+  sleep,
+  TICKS_PER_SECOND,
+  table,
+} from './support.js'
 
 const N = 100_000
 const INTERVAL_MS = 1_000
@@ -59,6 +70,11 @@ interface TimingResult {
   readonly cpuShare: number
   /** CPU time of the process in the window per load started in it, in µs. */
   readonly cpuPerLoadUs: number
+  /**
+   * The machine in the window (Linux only, else `undefined`): the share of its CPU time the
+   * hypervisor gave to other guests, and the cores' worth other processes of this machine used.
+   */
+  readonly machine: { readonly stealShare: number; readonly otherCores: number } | undefined
   readonly gcCount: number
   readonly gcTotalMs: number
   readonly gcMaxMs: number
@@ -407,6 +423,7 @@ async function measureTiming(variant: Variant): Promise<TimingResult> {
   let cpuStart = process.cpuUsage()
   let wallStart = 0
   let loadsStart = 0
+  let machineStart: MachineCpu | undefined
   for (let second = 1; second * 1000 <= WINDOW_END; second++) {
     const wait = t0 + second * 1000 - performance.now()
     if (wait > 0) await sleep(wait)
@@ -418,6 +435,7 @@ async function measureTiming(variant: Variant): Promise<TimingResult> {
       cpuStart = process.cpuUsage()
       wallStart = performance.now()
       loadsStart = rec.started
+      machineStart = machineCpu()
     }
   }
   eld.disable()
@@ -425,6 +443,7 @@ async function measureTiming(variant: Variant): Promise<TimingResult> {
   const cpu = process.cpuUsage(cpuStart)
   const cpuMs = (cpu.user + cpu.system) / 1000
   const wallMs = performance.now() - wallStart
+  const machineEnd = machineCpu()
   const windowLoads = rec.started - loadsStart
   gcObserver.disconnect()
   await running.stop()
@@ -452,6 +471,17 @@ async function measureTiming(variant: Variant): Promise<TimingResult> {
     eldMax: ms(eld.max),
     cpuShare: cpuMs / wallMs,
     cpuPerLoadUs: (cpuMs * 1000) / Math.max(1, windowLoads),
+    machine:
+      machineStart === undefined || machineEnd === undefined
+        ? undefined
+        : {
+            stealShare:
+              (machineEnd.steal - machineStart.steal) / Math.max(1, machineEnd.total - machineStart.total),
+            otherCores: Math.max(
+              0,
+              ((machineEnd.busy - machineStart.busy) / TICKS_PER_SECOND - cpuMs / 1000) / (wallMs / 1000),
+            ),
+          },
     gcCount: gcPauses.length,
     gcTotalMs: gcPauses.reduce((a, b) => a + b, 0),
     gcMaxMs: Math.max(0, ...gcPauses),
@@ -523,6 +553,13 @@ export async function run(): Promise<string> {
     ...median(timings.naive),
   }
   const floor = median(timings.floor)
+  const machineText = (r: TimingResult) =>
+    r.machine === undefined
+      ? 'not measured'
+      : `${pct(r.machine.stealShare)}, ${fmt(r.machine.otherCores, 2)} cores`
+  const steals = Object.values(timings)
+    .flat()
+    .flatMap((r) => (r.machine === undefined ? [] : [r.machine.stealShare]))
   const p99s = (r: Repeated) => `runs: ${r.eldP99Runs.map((v) => fmt(v, 1)).join(', ')} ms`
   const everTuned = await runChild<TimingResult>('evergreen', 'timing', [TUNED_FLAG])
   const naiveTuned = await runChild<TimingResult>('naive', 'timing', [TUNED_FLAG])
@@ -676,6 +713,10 @@ export async function run(): Promise<string> {
         ],
         ['CPU time per load', ...[ever, floor, naive, naiveSplay].map((r) => `${fmt(r.cpuPerLoadUs, 1)} µs`)],
         [
+          'Machine in the window: CPU stolen by the hypervisor, other processes',
+          ...[ever, floor, naive, naiveSplay].map(machineText),
+        ],
+        [
           'Period vs interval + load: mean / worst',
           ...[ever, floor, naive, naiveSplay].map(
             (r) => `${pct(r.meanDeviation)} / ${pct(r.worstDeviation)}`,
@@ -683,6 +724,13 @@ export async function run(): Promise<string> {
         ],
       ],
     ),
+    '',
+    steals.length === 0
+      ? 'CPU stolen by the hypervisor: not measured (no `/proc/stat`).'
+      : `The machine is a virtual machine: in the ${steals.length} windows above (every run of every variant), ` +
+        `the hypervisor gave other guests ${pct(Math.min(...steals))} to ${pct(Math.max(...steals))} of the CPU time ` +
+        'this one asked for (`steal` in `/proc/stat`). A stolen stretch delays whatever runs at that moment, in every ' +
+        'variant alike: compare variants within one run.',
     '',
     '### The same, with the default jitter (0.1)',
     '',
@@ -718,6 +766,10 @@ export async function run(): Promise<string> {
           ...[everJitter, floorJitter].map((r) => pct(r.cpuShare)),
         ],
         ['CPU time per load', ...[everJitter, floorJitter].map((r) => `${fmt(r.cpuPerLoadUs, 1)} µs`)],
+        [
+          'Machine in the window: CPU stolen by the hypervisor, other processes',
+          ...[everJitter, floorJitter].map(machineText),
+        ],
         ['Mean period vs interval + load', ...[everJitter, floorJitter].map((r) => pct(r.meanDeviation))],
       ],
     ),

@@ -2,6 +2,7 @@
  * Small helpers shared by the benchmarks: statistics, markdown tables, verdicts and garbage
  * collection. Every number a benchmark reports goes through here, so they all read the same way.
  */
+import { readFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
 
 /** Resolves after `ms` milliseconds of real time. */
@@ -94,3 +95,33 @@ export async function heapUsedAfterGc(): Promise<number> {
 
 /** Nanoseconds since an arbitrary origin, as a number (precise to well below a microsecond). */
 export const nowNs = (): number => Number(process.hrtime.bigint())
+
+/** The machine's CPU time so far, from Linux's `/proc/stat` (in clock ticks), or `undefined` elsewhere. */
+export interface MachineCpu {
+  /** Ticks spent running anything (user, nice, system, irq, softirq), all cores. */
+  readonly busy: number
+  /** Ticks the hypervisor gave to other guests while this one wanted to run. */
+  readonly steal: number
+  /** Every tick counted, all cores. */
+  readonly total: number
+}
+
+export function machineCpu(): MachineCpu | undefined {
+  let line: string | undefined
+  try {
+    line = readFileSync('/proc/stat', 'utf8').split('\n')[0]
+  } catch {
+    return undefined
+  }
+  if (line === undefined || !line.startsWith('cpu ')) return undefined
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number)
+  const busy = user + nice + system + irq + softirq
+  return { busy, steal, total: busy + idle + iowait + steal }
+}
+
+/** Linux's clock tick (`USER_HZ`) in `/proc/stat`: 100 on the usual builds. */
+export const TICKS_PER_SECOND = 100
