@@ -28,7 +28,6 @@ import {
   machineCpu,
   mean,
   sleep,
-  TICKS_PER_SECOND,
   table,
 } from './support.js'
 
@@ -71,10 +70,10 @@ interface TimingResult {
   /** CPU time of the process in the window per load started in it, in µs. */
   readonly cpuPerLoadUs: number
   /**
-   * The machine in the window (Linux only, else `undefined`): the share of its CPU time the
-   * hypervisor gave to other guests, and the cores' worth other processes of this machine used.
+   * The share of the machine's CPU time in the window that the hypervisor gave to other guests
+   * (Linux only, else `undefined`).
    */
-  readonly machine: { readonly stealShare: number; readonly otherCores: number } | undefined
+  readonly stealShare: number | undefined
   readonly gcCount: number
   readonly gcTotalMs: number
   readonly gcMaxMs: number
@@ -471,17 +470,10 @@ async function measureTiming(variant: Variant): Promise<TimingResult> {
     eldMax: ms(eld.max),
     cpuShare: cpuMs / wallMs,
     cpuPerLoadUs: (cpuMs * 1000) / Math.max(1, windowLoads),
-    machine:
+    stealShare:
       machineStart === undefined || machineEnd === undefined
         ? undefined
-        : {
-            stealShare:
-              (machineEnd.steal - machineStart.steal) / Math.max(1, machineEnd.total - machineStart.total),
-            otherCores: Math.max(
-              0,
-              ((machineEnd.busy - machineStart.busy) / TICKS_PER_SECOND - cpuMs / 1000) / (wallMs / 1000),
-            ),
-          },
+        : (machineEnd.steal - machineStart.steal) / Math.max(1, machineEnd.total - machineStart.total),
     gcCount: gcPauses.length,
     gcTotalMs: gcPauses.reduce((a, b) => a + b, 0),
     gcMaxMs: Math.max(0, ...gcPauses),
@@ -553,13 +545,10 @@ export async function run(): Promise<string> {
     ...median(timings.naive),
   }
   const floor = median(timings.floor)
-  const machineText = (r: TimingResult) =>
-    r.machine === undefined
-      ? 'not measured'
-      : `${pct(r.machine.stealShare)}, ${fmt(r.machine.otherCores, 2)} cores`
+  const machineText = (r: TimingResult) => (r.stealShare === undefined ? 'not measured' : pct(r.stealShare))
   const steals = Object.values(timings)
     .flat()
-    .flatMap((r) => (r.machine === undefined ? [] : [r.machine.stealShare]))
+    .flatMap((r) => (r.stealShare === undefined ? [] : [r.stealShare]))
   const p99s = (r: Repeated) => `runs: ${r.eldP99Runs.map((v) => fmt(v, 1)).join(', ')} ms`
   const everTuned = await runChild<TimingResult>('evergreen', 'timing', [TUNED_FLAG])
   const naiveTuned = await runChild<TimingResult>('naive', 'timing', [TUNED_FLAG])
@@ -712,10 +701,7 @@ export async function run(): Promise<string> {
           ...[ever, floor, naive, naiveSplay].map((r) => pct(r.cpuShare)),
         ],
         ['CPU time per load', ...[ever, floor, naive, naiveSplay].map((r) => `${fmt(r.cpuPerLoadUs, 1)} µs`)],
-        [
-          'Machine in the window: CPU stolen by the hypervisor, other processes',
-          ...[ever, floor, naive, naiveSplay].map(machineText),
-        ],
+        ['CPU stolen by the hypervisor in the window', ...[ever, floor, naive, naiveSplay].map(machineText)],
         [
           'Period vs interval + load: mean / worst',
           ...[ever, floor, naive, naiveSplay].map(
@@ -728,8 +714,8 @@ export async function run(): Promise<string> {
     steals.length === 0
       ? 'CPU stolen by the hypervisor: not measured (no `/proc/stat`).'
       : `The machine is a virtual machine: in the ${steals.length} windows above (every run of every variant), ` +
-        `the hypervisor gave other guests ${pct(Math.min(...steals))} to ${pct(Math.max(...steals))} of the CPU time ` +
-        'this one asked for (`steal` in `/proc/stat`). A stolen stretch delays whatever runs at that moment, in every ' +
+        `the hypervisor took ${pct(Math.min(...steals))} to ${pct(Math.max(...steals))} of the CPU time ` +
+        'for other guests (`steal` in `/proc/stat`, over both cores). A stolen stretch delays whatever runs at that moment, in every ' +
         'variant alike: compare variants within one run.',
     '',
     '### The same, with the default jitter (0.1)',
@@ -766,10 +752,7 @@ export async function run(): Promise<string> {
           ...[everJitter, floorJitter].map((r) => pct(r.cpuShare)),
         ],
         ['CPU time per load', ...[everJitter, floorJitter].map((r) => `${fmt(r.cpuPerLoadUs, 1)} µs`)],
-        [
-          'Machine in the window: CPU stolen by the hypervisor, other processes',
-          ...[everJitter, floorJitter].map(machineText),
-        ],
+        ['CPU stolen by the hypervisor in the window', ...[everJitter, floorJitter].map(machineText)],
         ['Mean period vs interval + load', ...[everJitter, floorJitter].map((r) => pct(r.meanDeviation))],
       ],
     ),

@@ -98,8 +98,6 @@ export const nowNs = (): number => Number(process.hrtime.bigint())
 
 /** The machine's CPU time so far, from Linux's `/proc/stat` (in clock ticks), or `undefined` elsewhere. */
 export interface MachineCpu {
-  /** Ticks spent running anything (user, nice, system, irq, softirq), all cores. */
-  readonly busy: number
   /** Ticks the hypervisor gave to other guests while this one wanted to run. */
   readonly steal: number
   /** Every tick counted, all cores. */
@@ -119,9 +117,5 @@ export function machineCpu(): MachineCpu | undefined {
     .split(/\s+/)
     .slice(1)
     .map(Number)
-  const busy = user + nice + system + irq + softirq
-  return { busy, steal, total: busy + idle + iowait + steal }
+  return { steal, total: user + nice + system + idle + iowait + irq + softirq + steal }
 }
-
-/** Linux's clock tick (`USER_HZ`) in `/proc/stat`: 100 on the usual builds. */
-export const TICKS_PER_SECOND = 100
