@@ -267,7 +267,8 @@ export class Resource<T = unknown> {
   /** @internal The error that leaves the resource without a value, if it has none. */
   _syncError(): LoadError | undefined {
     if (this.#state.hasValue) return undefined
-    return this.#state.error ?? new LoadAbortedError(this.name, this.#closed ?? 'no load completed')
+    const why = this.#closed === undefined ? 'no load completed' : `${this.#closed} before it had a value`
+    return this.#state.error ?? new LoadAbortedError(this.name, why)
   }
 
   /** @internal Reads the saved entry from the store, if the resource has one. */

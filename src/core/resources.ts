@@ -93,6 +93,8 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   readonly #events: Emitter<ResourcesEvents>
   readonly #host: ResourceHost & { started: boolean }
   #stopping: Promise<void> | undefined
+  /** Calls of `stop()` so far: a `start()` waiting for a stop to finish gives way to a later `stop()`. */
+  #stops = 0
   /** Every store this registry has used: attached once, closed by `stop()`. */
   readonly #attached = new Set<Store>()
   /** When each resource last reported a store error: a store that is down must not flood `onError`. */
@@ -197,8 +199,10 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   async start(options: StartOptions = {}): Promise<void> {
     if (typeof options !== 'object' || options === null)
       throw new OptionTypeError('start options', 'an object', options)
-    if (!this.#host.started) {
-      if (this.#stopping !== undefined) await this.#stopping
+    const stops = this.#stops
+    if (!this.#host.started && this.#stopping !== undefined) await this.#stopping
+    // Checked after the wait: the last of start() and stop() called decides, and two starts start once.
+    if (!this.#host.started && stops === this.#stops) {
       this.#stopping = undefined
       this.#host.started = true
       // The resources that start together share out the interval for their first refreshes, in the
@@ -225,30 +229,30 @@ export class Resources implements Iterable<string>, AsyncDisposable {
    * closes the stores in use. Values stay readable. Idempotent.
    */
   stop(): Promise<void> {
-    if (this.#stopping !== undefined) return this.#stopping
-    if (!this.#host.started && this.#attached.size === 0) return Promise.resolve()
+    this.#stops++
     this.#host.started = false
+    // The queue goes first: each aborted load frees its slot, which would begin the next queued load
+    // (a loader called only to be aborted a moment later).
+    this.#host.limiter.clear()
+    // Every call stops every resource, so a load begun since an earlier stop (a resource defined and
+    // refreshed meanwhile) is aborted too; for a resource already stopped this does nothing.
     const pending: Promise<void>[] = []
     for (const resource of this.#resources.values()) {
-      const done = resource._stop('stopped before it had a value', false)
+      const done = resource._stop('was stopped', false)
       if (done !== undefined) pending.push(done)
     }
     this.#host.scheduler.clear()
-    this.#host.limiter.clear()
-    this.#stopping = this.#drain(pending)
+    if (this.#stopping === undefined) {
+      if (pending.length === 0 && this.#attached.size === 0) return Promise.resolve()
+      this.#stopping = this.#drain(pending)
+    } else if (pending.length > 0) {
+      this.#stopping = Promise.all([this.#stopping, this.#settled(pending)]).then(() => {})
+    }
     return this.#stopping
   }
 
   async #drain(pending: Promise<void>[]): Promise<void> {
-    if (pending.length > 0) {
-      const clock = this.#settings.clock
-      let timer: unknown
-      const grace = new Promise<void>((resolve) => {
-        timer = clock.setTimeout(resolve, STOP_GRACE_MS)
-      })
-      await keptAlive(Promise.race([Promise.all(pending), grace]))
-      clock.clearTimeout(timer)
-    }
+    await this.#settled(pending)
     await Promise.all(
       [...this.#attached].map((store) =>
         store
@@ -258,6 +262,18 @@ export class Resources implements Iterable<string>, AsyncDisposable {
           ),
       ),
     )
+  }
+
+  /** Resolves once the loads behind `pending` have settled, or after the grace for loaders that ignore their signal. */
+  async #settled(pending: Promise<void>[]): Promise<void> {
+    if (pending.length === 0) return
+    const clock = this.#settings.clock
+    let timer: unknown
+    const grace = new Promise<void>((resolve) => {
+      timer = clock.setTimeout(resolve, STOP_GRACE_MS)
+    })
+    await keptAlive(Promise.race([Promise.all(pending), grace]))
+    clock.clearTimeout(timer)
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

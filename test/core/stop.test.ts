@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
-import { LoadAbortedError, Resources } from '../../src/index.js'
-import { countingClock, never, registry, resolveAfter, useFakeTime } from './helpers.js'
+import { LoadAbortedError, Resources, StoppedError, SyncError } from '../../src/index.js'
+import { countingClock, never, registry, rejection, resolveAfter, useFakeTime } from './helpers.js'
 
 useFakeTime()
 
@@ -120,6 +120,91 @@ describe('stop()', () => {
     await vi.advanceTimersByTimeAsync(1_000)
     await restarted
     expect(pods.get()).toBe(2)
+  })
+
+  it('calls no queued loader: the slots it frees do not begin the loads waiting for them', async () => {
+    const resources = registry({ concurrency: 1 })
+    const called: string[] = []
+    for (const name of ['a', 'b', 'c']) {
+      resources.define(name, () => {
+        called.push(name)
+        return never()
+      })
+    }
+    void resources.start()
+    expect(called).toEqual(['a'])
+    const stopped = resources.stop()
+    await vi.advanceTimersByTimeAsync(1_000)
+    await stopped
+    expect(called).toEqual(['a'])
+  })
+
+  it('wins over a start() that was waiting for an earlier stop() to finish', async () => {
+    const resources = registry({ interval: 1_000 })
+    let n = 0
+    const pods = resources.define('pods', () => (++n === 1 ? never() : n))
+    void resources.start()
+    void resources.stop() // waits up to the grace for the hung loader
+    const restarting = resources.start()
+    const stopped = resources.stop()
+    await vi.advanceTimersByTimeAsync(5_000)
+    await Promise.all([restarting, stopped])
+    expect(resources.started).toBe(false)
+    expect(n).toBe(1)
+    expect(pods.peek().hasValue).toBe(false)
+  })
+
+  it('starts once when two start() calls wait for the same stop()', async () => {
+    const resources = registry({ interval: 1_000 })
+    let n = 0
+    const pods = resources.define('pods', () => (++n === 1 ? never() : n))
+    void resources.start()
+    void resources.stop()
+    const both = Promise.all([resources.start(), resources.start()])
+    await vi.advanceTimersByTimeAsync(1_000)
+    await both
+    expect(resources.started).toBe(true)
+    expect(n).toBe(2)
+    expect(pods.get()).toBe(2)
+  })
+
+  it('called again, also aborts a load begun since the first call', async () => {
+    const resources = registry()
+    resources.define('hung', () => never())
+    void resources.start()
+    const first = resources.stop()
+    // Stopped, a resource defined now is not started, but refresh() loads it.
+    const signals: AbortSignal[] = []
+    const late = resources.define('late', ({ signal }) => {
+      signals.push(signal)
+      return never()
+    })
+    const refreshed = late.refresh()
+    expect(signals).toHaveLength(1)
+    const second = resources.stop()
+    expect(signals[0]?.aborted).toBe(true)
+    expect(await rejection(refreshed)).toBeInstanceOf(LoadAbortedError)
+    await vi.advanceTimersByTimeAsync(1_000)
+    await Promise.all([first, second])
+    expect(await rejection(late.refresh())).toBeInstanceOf(StoppedError)
+  })
+
+  it('says what happened: "was stopped", and "before it had a value" to a start() that waited', async () => {
+    const resources = registry()
+    const pods = resources.define('pods', () => never())
+    const starting = resources.start({ wait: true })
+    const refreshed = pods.refresh()
+    void resources.stop()
+    const aborted = await rejection(refreshed)
+    expect(aborted).toBeInstanceOf(LoadAbortedError)
+    expect((aborted as Error).message).toBe('resource "pods" load aborted: was stopped')
+    const sync = await rejection(starting)
+    expect(sync).toBeInstanceOf(SyncError)
+    expect((sync as SyncError).errors[0]?.message).toBe(
+      'resource "pods" load aborted: was stopped before it had a value',
+    )
+    expect(((await rejection(pods.refresh())) as Error).message).toBe('resource "pods" was stopped')
+    await vi.advanceTimersByTimeAsync(1_000)
   })
 
   it('makes a stopped registry with nothing started resolve at once', async () => {
