@@ -719,8 +719,11 @@ export class Resource<T = unknown> {
     }
   }
 
-  /** Saves the value; the returned promise never rejects (failures are reported). */
-  #save(): Promise<void> | undefined {
+  /**
+   * Saves the value; the returned promise never rejects (failures are reported). `catchUp`: if the
+   * store refuses the write outside fleet mode, learn its version and save again (once).
+   */
+  #save(catchUp = true): Promise<void> | undefined {
     const { store, persist } = this.#settings
     if (store === undefined || !persist) return undefined
     const state = this.#state
@@ -731,23 +734,56 @@ export class Resource<T = unknown> {
     } catch (error) {
       write = Promise.reject(error)
     }
-    return this.#afterWrite(write)
+    return this.#afterWrite(write, catchUp)
   }
 
   /**
-   * Reports a failed write. In fleet mode a refused write means the store holds a version at least
-   * as new: most often another replica's, and possibly of the same version (a `refresh()` loads
-   * without the lease when another replica holds it, and both take the next version). The shared
-   * entry is then taken, so no two replicas keep different values under one version.
+   * Reports a failed write, and follows a refused one. In fleet mode a refused write means the store
+   * holds a version at least as new: most often another replica's, and possibly of the same version
+   * (a `refresh()` loads without the lease when another replica holds it, and both take the next
+   * version). The shared entry is then taken, so no two replicas keep different values under one
+   * version. Outside fleet mode, see {@link #catchUp}.
    */
-  #afterWrite(write: Promise<boolean>): Promise<void> {
+  #afterWrite(write: Promise<boolean>, catchUp: boolean): Promise<void> {
     return write.then(
-      (written) =>
-        written === false && this.#fleet() !== undefined && this.#closed === undefined
-          ? this.#adopt(true)
-          : undefined,
+      (written) => {
+        if (written !== false || this.#closed !== undefined) return undefined
+        if (this.#fleet() !== undefined) return this.#adopt(true)
+        return this.#catchUp(catchUp)
+      },
       (error: unknown) => this.#storeFailed('write', error),
     )
+  }
+
+  /**
+   * Outside fleet mode the store refuses a write when it holds a version at least as high: the
+   * process could not read the saved entry at start (so its versions began again at 1), or another
+   * process writes the same entry. Left alone, every write would be refused until the versions caught
+   * up, and the saved value would grow old meanwhile. So the stored version is read and taken as
+   * known; if the value held here is at least as recent as the stored one, it is saved again under
+   * the next version. A second refusal in a row is reported: something else keeps writing newer versions.
+   */
+  async #catchUp(again: boolean): Promise<void> {
+    const store = this.#settings.store!
+    let entry: StoreEntry | undefined
+    try {
+      entry = await store.get(this.name)
+    } catch (error) {
+      this.#storeFailed('read', error)
+      return
+    }
+    const state = this.#state
+    if (entry === undefined || this.#closed !== undefined || entry.version < state.version) return
+    if (!again) {
+      this.#storeFailed(
+        'write',
+        new Error(`the store keeps a newer version (${entry.version}) than this process writes`),
+      )
+      return
+    }
+    const ours = state.hasValue && !(entry.loadedAt > state.updatedAt)
+    this.#apply({ type: 'seen', version: ours ? entry.version + 1 : entry.version })
+    if (ours) await this.#save(false)
   }
 
   #resolveFirst(): void {

@@ -75,6 +75,72 @@ describe('warm start from a store', () => {
     await resources.stop()
   })
 
+  it('saves over the entry it could not read at start: the next value goes in under the next version', async () => {
+    const store = await seeded({ pods: { value: 'old', version: 10, age: 60_000 } })
+    let readable = false
+    const resources = new Resources({
+      store: {
+        ...store,
+        get: (name) => (readable ? store.get(name) : Promise.reject(new Error('read failed'))),
+      },
+      interval: '1s',
+      jitter: 0,
+      onError: () => {},
+    })
+    const pods = resources.define('pods', () => 'fresh')
+    readable = true
+    await resources.start({ wait: true }) // the read failed: the first load starts at version 1
+    await vi.advanceTimersByTimeAsync(0)
+    expect(await store.get('pods')).toMatchObject({ value: 'fresh', version: 11 })
+    expect(pods.peek().version).toBe(11)
+    await resources.stop()
+  })
+
+  it('does not save over a newer entry of another writer, but learns its version for the next load', async () => {
+    const store = memoryStore()
+    let calls = 0
+    const resources = new Resources({
+      store: {
+        ...store,
+        set: (name, entry) => (calls++ === 0 ? Promise.resolve(false) : store.set(name, entry)),
+      },
+      interval: '1s',
+      jitter: 0,
+    })
+    let n = 0
+    const pods = resources.define('pods', () => `ours-${++n}`)
+    // Another writer saves a newer value as the first load runs; our write of version 1 is refused.
+    await store.set('pods', { value: 'theirs', version: 4, loadedAt: Date.now() + 500 })
+    await resources.start({ wait: true })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(await store.get('pods')).toMatchObject({ value: 'theirs', version: 4 })
+    expect(pods.peek()).toMatchObject({ value: 'ours-1', version: 4 })
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(await store.get('pods')).toMatchObject({ value: 'ours-2', version: 5 })
+    await resources.stop()
+  })
+
+  it('reports a store that refuses the value again, and does not retry it further', async () => {
+    const sets: number[] = []
+    const errors: unknown[] = []
+    const store: Store = {
+      ...memoryStore(),
+      get: async () => ({ value: 'elsewhere', version: 100 + sets.length, loadedAt: 0 }),
+      set: async (_, entry) => {
+        sets.push(entry.version)
+        return false
+      },
+    }
+    const resources = new Resources({ store, interval: '1s', jitter: 0, onError: (e) => errors.push(e) })
+    resources.define('pods', () => 'ours')
+    await resources.start({ wait: true })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(sets).toEqual([101, 102]) // after the restored version 100
+    expect(errors).toHaveLength(1)
+    expect(String((errors[0] as Error).cause)).toContain('the store keeps a newer version (102)')
+    await resources.stop()
+  })
+
   it('reads the newest version across layers, and writes to every layer', async () => {
     const upper = await seeded({ k: { value: 'upper', version: 2, age: 0 } })
     const lower = await seeded({ k: { value: 'lower', version: 7, age: 0 } })
