@@ -5,6 +5,7 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 import { type LoadContext, Resources } from '../../src/index.js'
+import { withSeededRandom } from '../seeded-random.js'
 import { replicaStore, sharedMemory } from './shared-memory.js'
 
 const REPLICAS = 3
@@ -81,13 +82,7 @@ async function runFleet(
   seed: number,
   log?: (line: string) => void,
 ): Promise<void> {
-  // The jitter draws from Math.random: seeded, so a failing sequence replays the same.
-  vi.spyOn(Math, 'random').mockImplementation(seeded(seed))
-  try {
-    await run(script, commands, log)
-  } finally {
-    vi.restoreAllMocks()
-  }
+  return withSeededRandom(seed, () => run(script, commands, log))
 }
 
 async function run(script: readonly Answer[], commands: readonly Command[], log?: (line: string) => void) {
@@ -235,15 +230,3 @@ it.runIf(process.env.REPLAY !== undefined)('replays one sequence, with a log', a
   const [script, commands] = JSON.parse(process.env.REPLAY as string)
   await runFleet(script, commands, Number(process.env.SEED), (l) => console.log(l))
 })
-
-/** A small seeded generator of numbers in [0, 1) (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}

@@ -1,0 +1,263 @@
+// Warm restarts under random sequences: a process (a registry on a store) loads, is restarted or
+// crashes, while the store's reads and writes work, fail or hang. No process ever moves back; a
+// process restarted while the store can be read serves the saved value at once; every value held
+// was loaded by that process or saved by one before it. At the end, once the store works again, the
+// saved entries hold each resource's current value.
+import fc from 'fast-check'
+import { afterEach, beforeEach, expect, it, vi } from 'vitest'
+import { type LoadContext, memoryStore, type Resource, Resources, type Store } from '../../src/index.js'
+import { withSeededRandom } from '../seeded-random.js'
+
+const NAMES = ['a', 'b'] as const
+type Name = (typeof NAMES)[number]
+const INTERVAL = 1_000
+const TIMEOUT = 500
+const STOP_GRACE = 1_000
+
+type Answer = 'later' | 'value' | 'throw'
+/** How the store answers a read or a write: at once, with an error, or when told to. */
+type Mode = 'ok' | 'fail' | 'hold'
+
+type Command =
+  | { readonly kind: 'advance'; readonly ms: number }
+  | { readonly kind: 'resolve'; readonly name: Name; readonly fail: boolean }
+  | { readonly kind: 'refresh'; readonly name: Name }
+  | { readonly kind: 'restart' }
+  | { readonly kind: 'crash' }
+  | { readonly kind: 'reads'; readonly mode: Mode }
+  | { readonly kind: 'writes'; readonly mode: Mode }
+  | { readonly kind: 'release' }
+
+const name = fc.constantFrom(...NAMES)
+const mode = fc.constantFrom<Mode>('ok', 'ok', 'fail', 'hold')
+const command: fc.Arbitrary<Command> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 1_500 }) }),
+  },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('resolve' as const), name, fail: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('refresh' as const), name }) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'restart' as const }) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'crash' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reads' as const), mode }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('writes' as const), mode }) },
+  { weight: 2, arbitrary: fc.constant({ kind: 'release' as const }) },
+)
+const answers = fc.array(fc.constantFrom<Answer>('later', 'later', 'value', 'throw'), {
+  minLength: 1,
+  maxLength: 6,
+})
+
+beforeEach(() => {
+  vi.useFakeTimers()
+})
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+it('keeps values monotonic and warm across restarts, crashes and store faults, and saved at the end', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      answers,
+      fc.array(command, { minLength: 1, maxLength: 30, size: 'max' }),
+      fc.integer(),
+      (script, commands, seed) => withSeededRandom(seed, () => run(script, commands)),
+    ),
+    // `npm run test:soak` runs many more (restart-model.soak.ts).
+    { numRuns: Number(process.env.RESTART_MODEL_RUNS ?? 150) },
+  )
+})
+
+interface Call {
+  readonly id: number
+  readonly signal: AbortSignal
+  settle: ((fail: boolean) => void) | undefined
+  /** Whether it resolved while its load was still the resource's own (not aborted). */
+  accepted: boolean
+}
+
+interface Process {
+  readonly resources: Resources
+  readonly handles: Map<Name, Resource<number>>
+  readonly calls: Map<Name, Call[]>
+  /** Set when the process dies: its store calls from then on never land. */
+  dead: boolean
+}
+
+async function run(script: readonly Answer[], commands: readonly Command[]): Promise<void> {
+  const saved = memoryStore()
+  /** Every value the store ever took. */
+  const everSaved = new Set<unknown>()
+  const held: (() => void)[] = []
+  let reads: Mode = 'ok'
+  let writes: Mode = 'ok'
+  let nextId = 0
+  let nextAnswer = 0
+  let auto = false
+  const problems: string[] = []
+  const processes: Process[] = []
+
+  /** The store as one process reaches it: through the faults of the moment, and not at all once dead. */
+  const reach = (process: () => Process): Store => {
+    const through = <T>(m: Mode, op: () => Promise<T>): Promise<T> =>
+      new Promise<T>((resolve, reject) => {
+        const go = () => {
+          if (process().dead) return // a dead process's call never lands, and never answers
+          if (m === 'fail') reject(new Error('store failed'))
+          else op().then(resolve, reject)
+        }
+        if (m === 'hold') held.push(go)
+        else go()
+      })
+    return {
+      get: (n) => through(reads, () => saved.get(n)),
+      set: (n, entry) =>
+        through(writes, async () => {
+          const written = await saved.set(n, entry)
+          if (written) everSaved.add(entry.value)
+          return written
+        }),
+      delete: (n) => saved.delete(n),
+      list: () => saved.list(),
+      close: async () => {},
+    }
+  }
+
+  const boot = () => {
+    const process: Process = {
+      resources: undefined as never,
+      handles: new Map(),
+      calls: new Map(NAMES.map((n) => [n, []])),
+      dead: false,
+    }
+    const resources = new Resources({
+      interval: INTERVAL,
+      timeout: TIMEOUT,
+      retry: { initial: 100 },
+      store: reach(() => process),
+      onError: () => {},
+    })
+    ;(process as { resources: Resources }).resources = resources
+    for (const n of NAMES) {
+      const handle = resources.define<number>(n, (ctx: LoadContext<number>) => {
+        const id = ++nextId
+        const answer: Answer = auto ? 'value' : (script[nextAnswer++ % script.length] as Answer)
+        const call: Call = { id, signal: ctx.signal, settle: undefined, accepted: false }
+        process.calls.get(n)!.push(call)
+        if (answer === 'value') {
+          call.accepted = true
+          return id
+        }
+        if (answer === 'throw') throw new Error(`call ${id} threw`)
+        return new Promise<number>((resolve, reject) => {
+          call.settle = (fail) => {
+            call.settle = undefined
+            if (fail) reject(new Error(`call ${id} failed`))
+            else {
+              call.accepted = !ctx.signal.aborted
+              resolve(id)
+            }
+          }
+          ctx.signal.addEventListener('abort', () => {
+            call.settle = undefined
+          })
+        })
+      })
+      let last = 0
+      handle.subscribe((value) => {
+        const { version } = handle.peek()
+        if (version < last) problems.push(`${n} went from version ${last} to ${version}`)
+        last = version
+        const own = process.calls.get(n)!.some((c) => c.id === value && c.accepted)
+        if (!own && !everSaved.has(value)) problems.push(`${n} took ${value}, neither loaded here nor saved`)
+      })
+      process.handles.set(n, handle)
+    }
+    void resources.start()
+    processes.push(process)
+    return { process, readable: reads === 'ok' }
+  }
+
+  const current = () => processes.at(-1)!
+  /** After a boot whose reads worked: every saved entry is served at once, or something newer. */
+  const warm = async (booted: ReturnType<typeof boot>, entries: Map<Name, number>) => {
+    await vi.advanceTimersByTimeAsync(0)
+    if (!booted.readable || reads !== 'ok' || booted.process.dead) return
+    for (const [n, version] of entries) {
+      const snapshot = booted.process.handles.get(n)!.peek()
+      if (!snapshot.hasValue || snapshot.version < version)
+        problems.push(`${n} restarted without its saved version ${version} (holds v${snapshot.version})`)
+    }
+  }
+  const savedVersions = async () => {
+    const entries = new Map<Name, number>()
+    for (const n of NAMES) {
+      const entry = await saved.get(n)
+      if (entry !== undefined) entries.set(n, entry.version)
+    }
+    return entries
+  }
+
+  await warm(boot(), new Map())
+  for (const c of commands) {
+    const process = current()
+    switch (c.kind) {
+      case 'advance':
+        await vi.advanceTimersByTimeAsync(c.ms)
+        break
+      case 'resolve':
+        process.calls
+          .get(c.name)!
+          .find((k) => k.settle !== undefined)
+          ?.settle?.(c.fail)
+        break
+      case 'refresh':
+        process.handles
+          .get(c.name)!
+          .refresh()
+          .catch(() => {})
+        break
+      case 'restart':
+      case 'crash': {
+        if (c.kind === 'crash') process.dead = true
+        void process.resources.stop()
+        const entries = await savedVersions()
+        await warm(boot(), entries)
+        break
+      }
+      case 'reads':
+        reads = c.mode
+        break
+      case 'writes':
+        writes = c.mode
+        break
+      case 'release':
+        for (const go of held.splice(0)) go()
+        break
+    }
+    await vi.advanceTimersByTimeAsync(0)
+    if (problems.length > 0) break
+  }
+
+  if (problems.length === 0) {
+    // The store works again and every loader answers at once: within a timeout and an interval
+    // (with its jitter), each resource has loaded again and its value is saved.
+    reads = 'ok'
+    writes = 'ok'
+    auto = true
+    for (const go of held.splice(0)) go()
+    for (const calls of current().calls.values()) for (const call of calls) call.settle?.(false)
+    await vi.advanceTimersByTimeAsync(TIMEOUT + INTERVAL * 1.1 + 1)
+    for (const [n, handle] of current().handles) {
+      const { version, value } = handle.peek()
+      const entry = await saved.get(n)
+      if (entry === undefined || entry.version !== version || entry.value !== value)
+        problems.push(`${n} holds v${version} ${value}, saved: v${entry?.version} ${entry?.value}`)
+    }
+  }
+
+  const stopped = Promise.all(processes.map((p) => p.resources.stop()))
+  await vi.advanceTimersByTimeAsync(STOP_GRACE)
+  await stopped
+  expect(problems).toEqual([])
+}
