@@ -1,10 +1,10 @@
 // A fleet of replicas sharing one store, under random sequences of loads, refreshes, stops,
-// restarts, store outages, lost announcements and lost data. No replica ever moves back to an older
+// restarts, store outages, paused connections, lost announcements and lost data. No replica ever moves back to an older
 // version. At the end, once the store works again: every replica holds the shared value under its
 // version, and the fleet loads about once per interval, not once per replica.
 import fc from 'fast-check'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
-import { type LoadContext, Resources } from '../../src/index.js'
+import { type FleetStore, type LoadContext, Resources } from '../../src/index.js'
 import { withSeededRandom } from '../seeded-random.js'
 import { replicaStore, sharedMemory } from './shared-memory.js'
 
@@ -26,6 +26,8 @@ type Command =
   | { readonly kind: 'up' }
   | { readonly kind: 'drop'; readonly on: boolean }
   | { readonly kind: 'wipe' }
+  | { readonly kind: 'pause'; readonly replica: number }
+  | { readonly kind: 'resume'; readonly replica: number }
 
 const replica = fc.integer({ min: 0, max: REPLICAS - 1 })
 const command: fc.Arbitrary<Command> = fc.oneof(
@@ -41,6 +43,8 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'up' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('drop' as const), on: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'wipe' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('pause' as const), replica }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('resume' as const), replica }) },
 )
 
 const answers = fc.array(fc.constantFrom<Answer>('later', 'later', 'value', 'value', 'throw', 'hang'), {
@@ -89,6 +93,11 @@ async function run(script: readonly Answer[], commands: readonly Command[], log?
   const shared = sharedMemory()
   const problems: string[] = []
   const calls: Call[][] = Array.from({ length: REPLICAS }, () => [])
+  const gates: Gate[] = Array.from({ length: REPLICAS }, () => ({ paused: false, held: [] }))
+  const resume = (gate: Gate) => {
+    gate.paused = false
+    for (const go of gate.held.splice(0)) go()
+  }
   let nextId = 0
   let nextAnswer = 0
   let auto = false
@@ -100,7 +109,7 @@ async function run(script: readonly Answer[], commands: readonly Command[], log?
       interval: INTERVAL,
       timeout: TIMEOUT,
       retry: { initial: 200 },
-      store: replicaStore(shared, LEASE_TTL),
+      store: pausable(replicaStore(shared, LEASE_TTL), gates[r]!),
     })
     const handle = resources.define<number>('x', (ctx: LoadContext<number>) => {
       const id = ++nextId
@@ -190,6 +199,12 @@ async function run(script: readonly Answer[], commands: readonly Command[], log?
       case 'drop':
         shared.dropAnnouncements = c.on
         break
+      case 'pause':
+        gates[c.replica]!.paused = true
+        break
+      case 'resume':
+        resume(gates[c.replica]!)
+        break
       case 'wipe':
         // Redis restarted without its data: entries, leases and fences are gone.
         shared.entries.clear()
@@ -206,6 +221,7 @@ async function run(script: readonly Answer[], commands: readonly Command[], log?
     // intervals every replica holds the shared value.
     shared.down = false
     shared.dropAnnouncements = false
+    for (const gate of gates) resume(gate)
     auto = true
     for (const list of calls) for (const call of list) call.settle?.(false)
     for (const [n, r] of replicas.entries()) if (r.stopped) replicas[n] = boot(n)
@@ -230,3 +246,41 @@ it.runIf(process.env.REPLAY !== undefined)('replays one sequence, with a log', a
   const [script, commands] = JSON.parse(process.env.REPLAY as string)
   await runFleet(script, commands, Number(process.env.SEED), (l) => console.log(l))
 })
+
+/** A replica's connection to the store: while paused, its requests and the announcements it gets wait, then go through in order. */
+interface Gate {
+  paused: boolean
+  readonly held: (() => void)[]
+}
+
+function pausable(store: FleetStore, gate: Gate): FleetStore {
+  const via = <T>(op: () => Promise<T>): Promise<T> =>
+    gate.paused ? new Promise<T>((resolve, reject) => gate.held.push(() => op().then(resolve, reject))) : op()
+  const fleet = store.fleet!
+  return {
+    get: (name) => via(() => store.get(name)),
+    set: (name, entry) => via(() => store.set(name, entry)),
+    delete: (name) => via(() => store.delete(name)),
+    list: () => via(() => store.list()),
+    close: () => store.close(),
+    fleet: {
+      leaseTtl: fleet.leaseTtl,
+      head: (name) => via(() => fleet.head(name)),
+      acquire: (name, floor) =>
+        via(async () => {
+          const lease = await fleet.acquire(name, floor)
+          if (lease === undefined) return undefined
+          return {
+            token: lease.token,
+            renew: () => via(() => lease.renew()),
+            release: () => via(() => lease.release()),
+          }
+        }),
+      watch: (listener) =>
+        fleet.watch((name, version) => {
+          if (gate.paused) gate.held.push(() => listener(name, version))
+          else listener(name, version)
+        }),
+    },
+  }
+}
