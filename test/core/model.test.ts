@@ -12,6 +12,7 @@ import {
   Resources,
   StoppedError,
 } from '../../src/index.js'
+import { seededRandom } from '../seeded-random.js'
 import { useFakeTime } from './helpers.js'
 
 useFakeTime()
@@ -82,6 +83,8 @@ interface Call {
   reject?: (error: unknown) => void
   /** Decided at the first check that finds the call settled or aborted. */
   fate: 'pending' | 'accepted' | 'failed' | 'timed out' | 'aborted'
+  /** Whether a `refresh()` asked for it (it may begin later, once a slot is free). */
+  readonly refreshed: boolean
 }
 
 /** One `define` of a name: removing and defining it again makes a new resource with its own history. */
@@ -92,6 +95,8 @@ interface Definition {
   /** Values its subscriber saw, in order. */
   readonly seen: number[]
   removed: boolean
+  /** A `refresh()` was called since its last loader call. */
+  refreshAsked: boolean
 }
 
 it('agrees with the model after every step of any sequence of loads, refreshes, removals, stops and starts', async () => {
@@ -99,7 +104,10 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
     fc.asyncProperty(
       setup,
       fc.array(command, { minLength: 1, maxLength: 40, size: 'max' }),
-      async (options, commands) => {
+      fc.integer(),
+      async (options, commands, seed) => {
+        // The jitter draws from Math.random: seeded, so a failing sequence replays the same.
+        vi.spyOn(Math, 'random').mockImplementation(seededRandom(seed))
         const resources = new Resources({
           interval: INTERVAL,
           timeout: TIMEOUT,
@@ -127,6 +135,7 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
             calls: [],
             seen: [],
             removed: false,
+            refreshAsked: false,
           }
           const loader = (ctx: LoadContext<number>): number | Promise<number> => {
             const answer: Answer = auto
@@ -139,7 +148,9 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
               signal: ctx.signal,
               outcome: undefined,
               fate: 'pending',
+              refreshed: definition.refreshAsked,
             }
+            definition.refreshAsked = false
             calls.push(call)
             call.definition.calls.push(call)
             if (answer === 'value') {
@@ -267,6 +278,7 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
             case 'refresh': {
               const definition = definitions.get(c.name)
               if (definition === undefined) break
+              definition.refreshAsked = true
               const known = new Set(definition.calls)
               promises.push(
                 definition.handle.refresh().then(
@@ -322,6 +334,8 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
               break
             case 'stop':
               wanted = 'stopped'
+              // A refresh not begun yet is dropped with the queue.
+              for (const d of definitions.values()) d.refreshAsked = false
               promises.push(resources.stop())
               if (calls.some((k) => k.outcome === undefined && !k.signal.aborted))
                 problems.push(`${step}: stopped with a load still running`)
@@ -334,9 +348,11 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
           await vi.advanceTimersByTimeAsync(0)
           // A start() still waiting for an earlier stop() to finish must not start after a later stop().
           if (wanted === 'stopped' && resources.started) problems.push(`${step}: started after stop()`)
-          // Stopped, nothing loads by itself: only an explicit refresh may call a loader.
-          if (!resources.started && c.kind !== 'refresh' && calls.length !== callsBefore)
-            problems.push(`${step}: ${calls.length - callsBefore} loads while stopped`)
+          // Stopped, nothing loads by itself: only a refresh() may call a loader, at once or, queued
+          // for a slot, when one is free.
+          const uncalledFor = calls.slice(callsBefore).filter((k) => !k.refreshed).length
+          if (!resources.started && uncalledFor > 0)
+            problems.push(`${step}: ${uncalledFor} loads while stopped`)
           check(step)
           if (problems.length > 0) break
         }
