@@ -414,14 +414,7 @@ export class Resource<T = unknown> {
 
   /** Fetches the shared entry and takes it if it is newer than ours (or as new, with `sameVersion`). */
   async #adopt(sameVersion = false): Promise<void> {
-    const store = this.#settings.store!
-    let entry: StoreEntry | undefined
-    try {
-      entry = await store.get(this.name)
-    } catch (error) {
-      this.#storeFailed('read', error)
-      return
-    }
+    const entry = await this.#readSaved()
     if (entry === undefined || this.#closed !== undefined) return
     if (!takesShared(this.#state, entry.version, sameVersion)) return
     const previous = this.#state.value
@@ -439,6 +432,16 @@ export class Resource<T = unknown> {
       this.#scheduleAt(entry.loadedAt)
     }
     this.#resolveFirstIfValue()
+  }
+
+  /** The saved entry, or `undefined` when there is none or it could not be read (reported). */
+  async #readSaved(): Promise<StoreEntry | undefined> {
+    try {
+      return await this.#settings.store!.get(this.name)
+    } catch (error) {
+      this.#storeFailed('read', error)
+      return undefined
+    }
   }
 
   #renew(load: Load<T>): void {
@@ -764,14 +767,7 @@ export class Resource<T = unknown> {
    * the next version. A second refusal in a row is reported: something else keeps writing newer versions.
    */
   async #catchUp(again: boolean): Promise<void> {
-    const store = this.#settings.store!
-    let entry: StoreEntry | undefined
-    try {
-      entry = await store.get(this.name)
-    } catch (error) {
-      this.#storeFailed('read', error)
-      return
-    }
+    const entry = await this.#readSaved()
     const state = this.#state
     if (entry === undefined || this.#closed !== undefined || entry.version < state.version) return
     if (!again) {
