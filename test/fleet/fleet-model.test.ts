@@ -72,24 +72,15 @@ it('keeps every replica monotonic under any sequence, then converges and loads o
       answers,
       fc.array(command, { minLength: 1, maxLength: 30, size: 'max' }),
       fc.integer(),
-      (script, commands, seed) => runFleet(script, commands, seed),
+      (script, commands, seed) => withSeededRandom(seed, () => run(script, commands)),
     ),
     // `npm run test:soak` runs many more (fleet-model.soak.ts).
     { numRuns: Number(process.env.FLEET_MODEL_RUNS ?? 100) },
   )
 })
 
-/** Runs one sequence of commands; `log`, if given, follows what each replica does. */
-async function runFleet(
-  script: readonly Answer[],
-  commands: readonly Command[],
-  seed: number,
-  log?: (line: string) => void,
-): Promise<void> {
-  return withSeededRandom(seed, () => run(script, commands, log))
-}
-
-async function run(script: readonly Answer[], commands: readonly Command[], log?: (line: string) => void) {
+/** Runs one sequence of commands on a new fleet. */
+async function run(script: readonly Answer[], commands: readonly Command[]): Promise<void> {
   const shared = sharedMemory()
   const problems: string[] = []
   const calls: Call[][] = Array.from({ length: REPLICAS }, () => [])
@@ -129,13 +120,6 @@ async function run(script: readonly Answer[], commands: readonly Command[], log?
         })
       })
     })
-    if (log !== undefined) {
-      resources.on('load', (e) => log(`${Date.now()} r${r} loaded v${e.version}`))
-      resources.on('change', (e) =>
-        log(`${Date.now()} r${r} change v${e.version} = ${e.value} (${e.source})`),
-      )
-      resources.on('error', (e) => log(`${Date.now()} r${r} error ${e.error.message}`))
-    }
     let last = 0
     handle.subscribe(() => {
       const { version } = handle.peek()
@@ -162,9 +146,7 @@ async function run(script: readonly Answer[], commands: readonly Command[], log?
   }
 
   await vi.advanceTimersByTimeAsync(0)
-  for (const [i, c] of commands.entries()) {
-    const step = `step ${i} (${JSON.stringify(c)})`
-    log?.(`${Date.now()} ${step}`)
+  for (const c of commands) {
     switch (c.kind) {
       case 'advance':
         await vi.advanceTimersByTimeAsync(c.ms)
@@ -240,12 +222,6 @@ async function run(script: readonly Answer[], commands: readonly Command[], log?
   await stopped
   expect(problems).toEqual([])
 }
-
-// To follow a failing sequence step by step: REPLAY='[answers, commands]' SEED=seed npx vitest run <this file>
-it.runIf(process.env.REPLAY !== undefined)('replays one sequence, with a log', async () => {
-  const [script, commands] = JSON.parse(process.env.REPLAY as string)
-  await runFleet(script, commands, Number(process.env.SEED), (l) => console.log(l))
-})
 
 /** A replica's connection to the store: while paused, its requests and the announcements it gets wait, then go through in order. */
 interface Gate {
