@@ -11,6 +11,7 @@ import {
   ResourceNotReadyError,
   Resources,
   StoppedError,
+  SyncError,
 } from '../../src/index.js'
 import { seededRandom } from '../seeded-random.js'
 import { useFakeTime } from './helpers.js'
@@ -32,7 +33,7 @@ type Command =
   | { readonly kind: 'remove'; readonly name: Name }
   | { readonly kind: 'define'; readonly name: Name }
   | { readonly kind: 'stop' }
-  | { readonly kind: 'start' }
+  | { readonly kind: 'start'; readonly wait: boolean }
 
 const name = fc.constantFrom(...NAMES)
 const command: fc.Arbitrary<Command> = fc.oneof(
@@ -55,7 +56,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('remove' as const), name }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('define' as const), name }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'stop' as const }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'start' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('start' as const), wait: fc.boolean() }) },
 )
 
 const setup = fc.record({
@@ -340,10 +341,36 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
               if (calls.some((k) => k.outcome === undefined && !k.signal.aborted))
                 problems.push(`${step}: stopped with a load still running`)
               break
-            case 'start':
+            case 'start': {
               wanted = 'started'
-              promises.push(resources.start())
+              if (!c.wait) {
+                promises.push(resources.start())
+                break
+              }
+              // With wait: settles once each resource has a value or has settled its first load, and
+              // rejects with one error per resource left without a value, naming it. (Resources removed
+              // or defined meanwhile may count too; those defined at the call and still there must.)
+              const waited = [...definitions.values()]
+              const empty = () =>
+                waited
+                  .filter((d) => definitions.get(d.name) === d && !d.handle.peek().hasValue)
+                  .map((d) => d.name)
+              promises.push(
+                resources.start({ wait: true }).then(
+                  () => {
+                    if (empty().length > 0) problems.push(`start({ wait }) resolved with ${empty()} empty`)
+                  },
+                  (error: unknown) => {
+                    const named = error instanceof SyncError ? error.errors.map((e) => e.resource) : []
+                    if (!(error instanceof SyncError) || empty().some((n) => !named.includes(n)))
+                      problems.push(
+                        `start({ wait }) rejected with ${error} naming ${named}; empty: ${empty()}`,
+                      )
+                  },
+                ),
+              )
               break
+            }
           }
           await vi.advanceTimersByTimeAsync(0)
           // A start() still waiting for an earlier stop() to finish must not start after a later stop().
