@@ -151,6 +151,8 @@ class FileStore implements Store {
   /** The write in progress; resolves (never rejects) with its error, if any. */
   #writing: Promise<unknown> | undefined
   #closing: Promise<void> | undefined
+  /** Whether the last write failed: entries in memory that the file lacks, until a write succeeds. */
+  #unsaved = false
 
   constructor(settings: Settings) {
     this.#settings = settings
@@ -272,10 +274,12 @@ class FileStore implements Store {
         : writeAtomic(fs, path, text, mode)
     const writing = attempt.then(
       () => {
+        this.#unsaved = false
         for (const waiter of waiters) waiter.resolve()
         return undefined
       },
       (error: unknown) => {
+        this.#unsaved = true
         for (const waiter of waiters) {
           waiter.reject(
             new StoreError(`could not save resource "${waiter.resource}" to ${path}: ${message(error)}`, {
@@ -303,6 +307,9 @@ class FileStore implements Store {
     while (this.#writing !== undefined || this.#waiting.length > 0) {
       failure = await (this.#writing ?? this.#write())
     }
+    // A write that failed earlier left changes only in memory, and no set() since has written them:
+    // one more try, whose outcome close() reports.
+    if (failure === undefined && this.#unsaved) failure = await this.#write()
     if (failure !== undefined) {
       throw new StoreError(`could not save the last changes to ${this.#settings.path}: ${message(failure)}`, {
         cause: failure,

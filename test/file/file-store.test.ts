@@ -320,6 +320,25 @@ describe('fileStore', () => {
       await store.close()
     })
 
+    it('writes at close() what a failed write left only in memory, when no set() came since', async () => {
+      const path = snapshotPath()
+      const { fs, faults } = tracedFs()
+      const store = fileStore({ path, fs, writeDelay: 0 })
+      faults.set('writeFile', () => systemError('ENOSPC'))
+      await expect(store.set('a', { value: 1, version: 1, loadedAt: 1 })).rejects.toBeInstanceOf(StoreError)
+      faults.clear()
+      await store.close()
+      expect(parseSnapshot(readFileSync(path, 'utf8')).get('a')?.version).toBe(1)
+    })
+
+    it('rejects close() when that last try fails too', async () => {
+      const { fs, faults } = tracedFs()
+      const store = fileStore({ path: snapshotPath(), fs, writeDelay: 0 })
+      faults.set('writeFile', () => systemError('ENOSPC'))
+      await expect(store.set('a', { value: 1, version: 1, loadedAt: 1 })).rejects.toBeInstanceOf(StoreError)
+      await expect(store.close()).rejects.toMatchObject({ code: 'E_STORE', cause: { code: 'ENOSPC' } })
+    })
+
     it.each(['open wx', 'sync', 'rename'])('cleans up its temp file when %s fails', async (step) => {
       const path = snapshotPath()
       const { fs, faults } = tracedFs()
