@@ -207,6 +207,19 @@ describe('stop()', () => {
     await vi.advanceTimersByTimeAsync(1_000)
   })
 
+  it('before start(), closes the resources until start(): refresh() and ready() reject, then work again', async () => {
+    const resources = registry()
+    let n = 0
+    const pods = resources.define('pods', () => ++n)
+    await resources.stop()
+    expect(await rejection(pods.refresh())).toBeInstanceOf(StoppedError)
+    expect(await rejection(pods.ready())).toBeInstanceOf(StoppedError)
+    expect(n).toBe(0)
+    await resources.start({ wait: true })
+    expect(pods.get()).toBe(1)
+    expect(await pods.refresh()).toBe(2)
+  })
+
   it('makes a stopped registry with nothing started resolve at once', async () => {
     const resources = registry()
     resources.define('pods', () => 1)
