@@ -98,6 +98,9 @@ interface Definition {
   removed: boolean
   /** A `refresh()` was called since its last loader call. */
   refreshAsked: boolean
+  /** Its `'load'` and `'error'` events, in order. */
+  readonly loadEvents: { version: number; changed: boolean }[]
+  readonly errorEvents: { error: unknown; retryIn: number; hasValue: boolean; hadValue: boolean }[]
 }
 
 it('agrees with the model after every step of any sequence of loads, refreshes, removals, stops and starts', async () => {
@@ -127,6 +130,12 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
         let changeEvents = 0
         let subscriberCalls = 0
         resources.on('change', () => changeEvents++)
+        // Events name their resource: they belong to its current definition (a removed one is silent).
+        resources.on('load', (e) => definitions.get(e.name as Name)?.loadEvents.push(e))
+        resources.on('error', (e) => {
+          const definition = definitions.get(e.name as Name)
+          definition?.errorEvents.push({ ...e, hadValue: definition.handle.peek().hasValue })
+        })
 
         const define = (n: Name) => {
           // Made first: defined after start(), a resource calls its loader at once, inside define().
@@ -137,6 +146,8 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
             seen: [],
             removed: false,
             refreshAsked: false,
+            loadEvents: [],
+            errorEvents: [],
           }
           const loader = (ctx: LoadContext<number>): number | Promise<number> => {
             const answer: Answer = auto
@@ -221,6 +232,25 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
               )
             if (snapshot.failures !== failures)
               problems.push(`${step}: ${n} counts ${snapshot.failures} failures, expected ${failures}`)
+            // One 'load' event per accepted result, versions 1, 2, ...; one 'error' event per failure.
+            const loads = definition.loadEvents
+            if (loads.length !== accepted.length || loads.some((e, k) => e.version !== k + 1 || !e.changed))
+              problems.push(
+                `${step}: ${n} 'load' events ${JSON.stringify(loads)} for ${accepted.length} results`,
+              )
+            const errors = definition.errorEvents
+            const timedOut = mine.filter((c) => c.fate === 'timed out').length
+            if (
+              errors.length !== failures ||
+              errors.filter((e) => e.error instanceof LoadTimeoutError).length !== timedOut ||
+              errors.some(
+                (e) =>
+                  !(e.error instanceof EvergreenError) ||
+                  e.hasValue !== e.hadValue ||
+                  !(e.retryIn >= 1 && e.retryIn <= INTERVAL * (1 + options.jitter)),
+              )
+            )
+              problems.push(`${step}: ${n} has ${errors.length} 'error' events for ${failures} failures`)
             if (latest === undefined) {
               try {
                 handle.get()
