@@ -95,7 +95,6 @@ interface Definition {
   readonly calls: Call[]
   /** Values its subscriber saw, in order. */
   readonly seen: number[]
-  removed: boolean
   /** A `refresh()` was called since its last loader call. */
   refreshAsked: boolean
   /** Its `'load'` and `'error'` events, in order. */
@@ -144,7 +143,6 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
             handle: undefined as never,
             calls: [],
             seen: [],
-            removed: false,
             refreshAsked: false,
             loadEvents: [],
             errorEvents: [],
@@ -353,7 +351,6 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
               const definition = definitions.get(c.name)
               if (definition === undefined) break
               expect(resources.remove(c.name)).toBe(true)
-              definition.removed = true
               definitions.delete(c.name)
               // Its load in flight, if any, was aborted at once.
               if (definition.calls.some((k) => k.outcome === undefined && !k.signal.aborted))
