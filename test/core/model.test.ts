@@ -9,6 +9,7 @@ import {
   LoadTimeoutError,
   type Resource,
   ResourceNotReadyError,
+  ResourceStaleError,
   Resources,
   StoppedError,
   SyncError,
@@ -63,6 +64,7 @@ const setup = fc.record({
   concurrency: fc.constantFrom(1, 2, Number.POSITIVE_INFINITY),
   jitter: fc.constantFrom(0, 0.2),
   retry: fc.constantFrom(false as const, { initial: 50, factor: 2 }),
+  maxStale: fc.constantFrom(Number.POSITIVE_INFINITY, 1_500),
   answers: fc.array(fc.constantFrom<Answer>('later', 'later', 'later', 'value', 'throw', 'hang'), {
     minLength: 1,
     maxLength: 8,
@@ -78,8 +80,9 @@ interface Call {
   readonly definition: Definition
   readonly attempt: number
   readonly signal: AbortSignal
-  /** Whether the loader's promise has settled, and how. */
+  /** Whether the loader's promise has settled, and how, and when (clock ms). */
   outcome: 'value' | 'error' | undefined
+  settledAt?: number
   resolve?: (value: number) => void
   reject?: (error: unknown) => void
   /** Decided at the first check that finds the call settled or aborted. */
@@ -117,6 +120,7 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
           jitter: options.jitter,
           retry: options.retry,
           concurrency: options.concurrency,
+          maxStale: options.maxStale,
         })
         const problems: string[] = []
         const calls: Call[] = []
@@ -165,6 +169,7 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
             call.definition.calls.push(call)
             if (answer === 'value') {
               call.outcome = 'value'
+              call.settledAt = Date.now()
               return call.id
             }
             if (answer === 'throw') {
@@ -176,6 +181,7 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
             return new Promise<number>((resolve, reject) => {
               call.resolve = (value) => {
                 call.outcome = 'value'
+                call.settledAt = Date.now()
                 resolve(value)
               }
               call.reject = (error) => {
@@ -257,7 +263,21 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
                 if (!(error instanceof ResourceNotReadyError))
                   problems.push(`${step}: ${n} get() threw ${error}`)
               }
-            } else if (handle.get() !== latest) problems.push(`${step}: ${n} get() is not ${latest}`)
+            } else {
+              // The value's age counts from the moment its loader answered; past maxStale, get() throws.
+              const at = accepted.at(-1)?.settledAt
+              if (snapshot.updatedAt !== at)
+                problems.push(`${step}: ${n} updated at ${snapshot.updatedAt}, not ${at}`)
+              if (Date.now() - (at as number) > options.maxStale) {
+                try {
+                  handle.get()
+                  problems.push(`${step}: ${n} get() returned a stale value`)
+                } catch (error) {
+                  if (!(error instanceof ResourceStaleError))
+                    problems.push(`${step}: ${n} get() threw ${error}`)
+                }
+              } else if (handle.get() !== latest) problems.push(`${step}: ${n} get() is not ${latest}`)
+            }
             if (definition.seen.at(-1) !== latest)
               problems.push(`${step}: ${n} subscriber last saw ${definition.seen.at(-1)}`)
             // Each call's attempt counts the failures since the last success before it.
@@ -272,7 +292,10 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
             }
           }
           const report = resources.status()
-          const allHaveValues = [...definitions.values()].every((d) => d.handle.peek().hasValue)
+          const allHaveValues = [...definitions.values()].every((d) => {
+            const { hasValue, age } = d.handle.peek()
+            return hasValue && (age as number) <= options.maxStale
+          })
           if (report.healthy !== allHaveValues) problems.push(`${step}: healthy is ${report.healthy}`)
           if (report.resources.length !== definitions.size)
             problems.push(`${step}: status lists ${report.resources.length}`)
