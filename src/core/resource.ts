@@ -766,11 +766,11 @@ export class Resource<T = unknown> {
    * known; if the value held here is at least as recent as the stored one, it is saved again under
    * the next version. A second refusal in a row is reported: something else keeps writing newer versions.
    */
-  async #catchUp(again: boolean): Promise<void> {
+  async #catchUp(saveAgain: boolean): Promise<void> {
     const entry = await this.#readSaved()
     const state = this.#state
     if (entry === undefined || this.#closed !== undefined || entry.version < state.version) return
-    if (!again) {
+    if (!saveAgain) {
       this.#storeFailed(
         'write',
         new Error(`the store keeps a newer version (${entry.version}) than this process writes`),

@@ -5,7 +5,7 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 import { type FleetStore, type LoadContext, Resources } from '../../src/index.js'
-import { withSeededRandom } from '../seeded-random.js'
+import { seededProperty } from '../seeded-random.js'
 import { replicaStore, sharedMemory } from './shared-memory.js'
 
 const REPLICAS = 3
@@ -68,12 +68,7 @@ it('keeps every replica monotonic under any sequence, then converges and loads o
   timeout: 120_000,
 }, async () => {
   await fc.assert(
-    fc.asyncProperty(
-      answers,
-      fc.array(command, { minLength: 1, maxLength: 30, size: 'max' }),
-      fc.integer(),
-      (script, commands, seed) => withSeededRandom(seed, () => run(script, commands)),
-    ),
+    seededProperty(answers, fc.array(command, { minLength: 1, maxLength: 30, size: 'max' }), run),
     // `npm run test:soak` runs many more (fleet-model.soak.ts).
     { numRuns: Number(process.env.FLEET_MODEL_RUNS ?? 100) },
   )

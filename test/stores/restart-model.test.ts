@@ -13,7 +13,7 @@ import {
   type Store,
   type StoreEntry,
 } from '../../src/index.js'
-import { withSeededRandom } from '../seeded-random.js'
+import { seededProperty } from '../seeded-random.js'
 
 const NAMES = ['a', 'b'] as const
 type Name = (typeof NAMES)[number]
@@ -66,12 +66,7 @@ afterEach(() => {
 
 it('keeps values monotonic and warm across restarts, crashes and store faults, and saved at the end', async () => {
   await fc.assert(
-    fc.asyncProperty(
-      answers,
-      fc.array(command, { minLength: 1, maxLength: 30, size: 'max' }),
-      fc.integer(),
-      (script, commands, seed) => withSeededRandom(seed, () => run(script, commands)),
-    ),
+    seededProperty(answers, fc.array(command, { minLength: 1, maxLength: 30, size: 'max' }), run),
     // `npm run test:soak` runs many more (restart-model.soak.ts).
     { numRuns: Number(process.env.RESTART_MODEL_RUNS ?? 150) },
   )
@@ -107,11 +102,11 @@ async function run(script: readonly Answer[], commands: readonly Command[]): Pro
   const processes: Process[] = []
 
   /** The store as one process reaches it: through the faults of the moment, and not at all once dead. */
-  const reach = (process: () => Process): Store => {
+  const reach = (owner: () => Process): Store => {
     const through = <T>(m: Mode, op: () => Promise<T>): Promise<T> =>
       new Promise<T>((resolve, reject) => {
         const go = () => {
-          if (process().dead) return // a dead process's call never lands, and never answers
+          if (owner().dead) return // a dead proc's call never lands, and never answers
           if (m === 'fail') reject(new Error('store failed'))
           else op().then(resolve, reject)
         }
@@ -133,27 +128,27 @@ async function run(script: readonly Answer[], commands: readonly Command[]): Pro
   }
 
   const boot = () => {
-    const process: Process = {
-      resources: undefined as never,
-      handles: new Map(),
-      calls: new Map(NAMES.map((n) => [n, []])),
-      dead: false,
-    }
     const resources = new Resources({
       interval: INTERVAL,
       timeout: TIMEOUT,
       retry: { initial: 100 },
       maxRestoredAge: MAX_RESTORED_AGE,
-      store: reach(() => process),
+      // Asked for only once the store is used, after `proc` below is made.
+      store: reach(() => proc),
       onError: () => {},
     })
-    ;(process as { resources: Resources }).resources = resources
+    const proc: Process = {
+      resources,
+      handles: new Map(),
+      calls: new Map(NAMES.map((n) => [n, []])),
+      dead: false,
+    }
     for (const n of NAMES) {
       const handle = resources.define<number>(n, (ctx: LoadContext<number>) => {
         const id = ++nextId
         const answer: Answer = auto ? 'value' : (script[nextAnswer++ % script.length] as Answer)
         const call: Call = { id, signal: ctx.signal, settle: undefined, accepted: false }
-        process.calls.get(n)!.push(call)
+        proc.calls.get(n)!.push(call)
         if (answer === 'value') {
           call.accepted = true
           return id
@@ -178,23 +173,23 @@ async function run(script: readonly Answer[], commands: readonly Command[]): Pro
         const { version } = handle.peek()
         if (version < last) problems.push(`${n} went from version ${last} to ${version}`)
         last = version
-        const own = process.calls.get(n)!.some((c) => c.id === value && c.accepted)
+        const own = proc.calls.get(n)!.some((c) => c.id === value && c.accepted)
         if (!own && !everSaved.has(value)) problems.push(`${n} took ${value}, neither loaded here nor saved`)
       })
-      process.handles.set(n, handle)
+      proc.handles.set(n, handle)
     }
     void resources.start()
-    processes.push(process)
-    return { process, readable: reads === 'ok' }
+    processes.push(proc)
+    return { proc, readable: reads === 'ok' }
   }
 
   const current = () => processes.at(-1)!
   /** After a boot whose reads worked: every saved entry is served at once, or something newer. */
   const warm = async (booted: ReturnType<typeof boot>, entries: Map<Name, StoreEntry>) => {
     await vi.advanceTimersByTimeAsync(0)
-    if (!booted.readable || reads !== 'ok' || booted.process.dead) return
+    if (!booted.readable || reads !== 'ok' || booted.proc.dead) return
     for (const [n, entry] of entries) {
-      const snapshot = booted.process.handles.get(n)!.peek()
+      const snapshot = booted.proc.handles.get(n)!.peek()
       // Too old to serve (maxRestoredAge): only its version is taken, so versions still go up.
       const tooOld = Date.now() - entry.loadedAt > MAX_RESTORED_AGE
       if (snapshot.version < entry.version || (tooOld ? snapshot.source === 'store' : !snapshot.hasValue))
@@ -214,27 +209,27 @@ async function run(script: readonly Answer[], commands: readonly Command[]): Pro
 
   await warm(boot(), new Map())
   for (const c of commands) {
-    const process = current()
+    const proc = current()
     switch (c.kind) {
       case 'advance':
         await vi.advanceTimersByTimeAsync(c.ms)
         break
       case 'resolve':
-        process.calls
+        proc.calls
           .get(c.name)!
           .find((k) => k.settle !== undefined)
           ?.settle?.(c.fail)
         break
       case 'refresh':
-        process.handles
+        proc.handles
           .get(c.name)!
           .refresh()
           .catch(() => {})
         break
       case 'restart':
       case 'crash': {
-        if (c.kind === 'crash') process.dead = true
-        void process.resources.stop()
+        if (c.kind === 'crash') proc.dead = true
+        void proc.resources.stop()
         const entries = await savedEntries()
         await warm(boot(), entries)
         break
