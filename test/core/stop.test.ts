@@ -4,6 +4,19 @@ import { countingClock, never, registry, rejection, resolveAfter, useFakeTime } 
 
 useFakeTime()
 
+/**
+ * A registry stopping: the first load of its one resource hangs (ignoring its signal), so the stop
+ * waits out its grace; later loads return how many times the loader was called.
+ */
+function stopping() {
+  const resources = registry({ interval: 1_000 })
+  let n = 0
+  const pods = resources.define('pods', () => (++n === 1 ? never() : n))
+  void resources.start()
+  void resources.stop()
+  return { resources, pods, calls: () => n }
+}
+
 describe('stop()', () => {
   it('clears every timer: a counting clock shows none pending', async () => {
     const clock = countingClock()
@@ -111,11 +124,7 @@ describe('stop()', () => {
   })
 
   it('start() during a stop waits for it, then resumes', async () => {
-    const resources = registry({ interval: 1_000 })
-    let n = 0
-    const pods = resources.define('pods', () => (++n === 1 ? never() : n))
-    void resources.start()
-    void resources.stop()
+    const { resources, pods } = stopping()
     const restarted = resources.start({ wait: true })
     await vi.advanceTimersByTimeAsync(1_000)
     await restarted
@@ -140,31 +149,23 @@ describe('stop()', () => {
   })
 
   it('wins over a start() that was waiting for an earlier stop() to finish', async () => {
-    const resources = registry({ interval: 1_000 })
-    let n = 0
-    const pods = resources.define('pods', () => (++n === 1 ? never() : n))
-    void resources.start()
-    void resources.stop() // waits up to the grace for the hung loader
+    const { resources, pods, calls } = stopping()
     const restarting = resources.start()
     const stopped = resources.stop()
     await vi.advanceTimersByTimeAsync(5_000)
     await Promise.all([restarting, stopped])
     expect(resources.started).toBe(false)
-    expect(n).toBe(1)
+    expect(calls()).toBe(1)
     expect(pods.peek().hasValue).toBe(false)
   })
 
   it('starts once when two start() calls wait for the same stop()', async () => {
-    const resources = registry({ interval: 1_000 })
-    let n = 0
-    const pods = resources.define('pods', () => (++n === 1 ? never() : n))
-    void resources.start()
-    void resources.stop()
+    const { resources, pods, calls } = stopping()
     const both = Promise.all([resources.start(), resources.start()])
     await vi.advanceTimersByTimeAsync(1_000)
     await both
     expect(resources.started).toBe(true)
-    expect(n).toBe(2)
+    expect(calls()).toBe(2)
     expect(pods.get()).toBe(2)
   })
 
