@@ -3,8 +3,11 @@ import type { Store, StoreEntry } from './store.js'
 /**
  * Stacks stores: typically Redis over a file snapshot, so a replica that boots while Redis is
  * unreachable still starts warm. Reads ask every layer and take the newest version; writes go to
- * every layer and report the first layer's outcome (a failing lower layer is reported, not fatal).
- * Fleet coordination, if any, is the first layer's.
+ * every layer (a failing lower layer is reported, not fatal). Fleet coordination, if any, is the
+ * first layer's, and so is a write's outcome in fleet mode: the first layer is the fleet's fence.
+ * Without a fleet, a write counts as written only when every layer that answered took it: a layer
+ * holding a newer version then makes the registry learn that version and save above it, so no layer
+ * is left behind with an old value.
  */
 export function layeredStore(first: Store, ...rest: Store[]): Store {
   const layers = [first, ...rest]
@@ -41,9 +44,13 @@ export function layeredStore(first: Store, ...rest: Store[]): Store {
     },
     async set(name, entry) {
       const [top, ...below] = await settle((s) => s.set(name, entry))
-      for (const result of below) if (result.status === 'rejected') report?.(result.reason, name)
+      let refused = false
+      for (const result of below) {
+        if (result.status === 'rejected') report?.(result.reason, name)
+        else if (!result.value) refused = true
+      }
       if (top!.status === 'rejected') throw top!.reason
-      return top!.value
+      return top!.value && (first.fleet !== undefined || !refused)
     },
     async delete(name) {
       const results = await settle((s) => s.delete(name))

@@ -151,6 +151,31 @@ describe('warm start from a store', () => {
     expect((await lower.get('k'))?.value).toBe('new')
   })
 
+  it('brings a lower layer that holds a newer version up to date (outside fleet mode)', async () => {
+    // The snapshot below holds version 10; the layer above was emptied, and the read at start failed.
+    const upper = memoryStore()
+    const lower = await seeded({ pods: { value: 'old', version: 10, age: 60_000 } })
+    let readable = false
+    const layers = layeredStore(upper, lower)
+    const resources = new Resources({
+      store: {
+        ...layers,
+        get: (name) => (readable ? layers.get(name) : Promise.reject(new Error('read failed'))),
+      },
+      interval: '1s',
+      jitter: 0,
+      onError: () => {},
+    })
+    const pods = resources.define('pods', () => 'fresh')
+    readable = true
+    await resources.start({ wait: true }) // version 1: the upper layer takes it, the lower one refuses it
+    await vi.advanceTimersByTimeAsync(0)
+    expect(await lower.get('pods')).toMatchObject({ value: 'fresh', version: 11 })
+    expect(await upper.get('pods')).toMatchObject({ value: 'fresh', version: 11 })
+    expect(pods.peek().version).toBe(11)
+    await resources.stop()
+  })
+
   it('falls back to a lower layer when the upper one is down', async () => {
     const down: Store = {
       get: () => Promise.reject(new Error('down')),
