@@ -95,8 +95,12 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   #stopping: Promise<void> | undefined
   /** Calls of `stop()` so far: a `start()` waiting for a stop to finish gives way to a later `stop()`. */
   #stops = 0
-  /** Every store this registry has used: attached once, closed by `stop()`. */
+  /** Every store this registry has used: attached once, closed by `stop()`, reopened by `start()`. */
   readonly #attached = new Set<Store>()
+  /** How to stop hearing each fleet store's announcements: dropped by `stop()`, renewed by `start()`. */
+  readonly #unwatch = new Map<Store, () => void>()
+  /** Whether `stop()` closed the stores (so `start()` reopens them). */
+  #storesClosed = false
   /** When each resource last reported a store error: a store that is down must not flood `onError`. */
   readonly #storeErrorAt = new Map<string, number>()
 
@@ -205,6 +209,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     if (!this.#host.started && stops === this.#stops) {
       this.#stopping = undefined
       this.#host.started = true
+      if (this.#storesClosed) this.#reopenStores()
       // The resources that start together share out the interval for their first refreshes, in the
       // order they were defined (see splay in timing.md).
       const count = this.#resources.size
@@ -253,6 +258,9 @@ export class Resources implements Iterable<string>, AsyncDisposable {
 
   async #drain(pending: Promise<void>[]): Promise<void> {
     await this.#settled(pending)
+    for (const unwatch of this.#unwatch.values()) unwatch()
+    this.#unwatch.clear()
+    this.#storesClosed = true
     await Promise.all(
       [...this.#attached].map((store) =>
         store
@@ -261,6 +269,29 @@ export class Resources implements Iterable<string>, AsyncDisposable {
             this.#report(new StoreError('could not close a store', { cause: error }), undefined),
           ),
       ),
+    )
+  }
+
+  /** After a `stop()` closed the stores: opens each again, and listens to its fleet again. */
+  #reopenStores(): void {
+    this.#storesClosed = false
+    for (const store of this.#attached) {
+      try {
+        store.reopen?.()
+        this.#watch(store)
+      } catch (error) {
+        this.#report(new StoreError('a store failed to reopen', { cause: error }), undefined)
+      }
+    }
+  }
+
+  /** Fleet mode: another replica's announcement of a new version makes the resource fetch it. */
+  #watch(store: Store): void {
+    const fleet = store.fleet
+    if (fleet === undefined || this.#unwatch.has(store)) return
+    this.#unwatch.set(
+      store,
+      fleet.watch((name, version) => this.#resources.get(name)?._announced(version)),
     )
   }
 
@@ -326,8 +357,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     if (this.#attached.has(store)) return
     this.#attached.add(store)
     try {
-      // Fleet mode: another replica's announcement of a new version makes the resource fetch it.
-      store.fleet?.watch((name, version) => this.#resources.get(name)?._announced(version))
+      this.#watch(store)
       store.attach?.({
         reportError: (error, resource) => {
           const wrapped =

@@ -153,6 +153,8 @@ class FileStore implements Store {
   #closing: Promise<void> | undefined
   /** Whether the last write failed: entries in memory that the file lacks, until a write succeeds. */
   #unsaved = false
+  /** Whether {@link #closing} has settled. */
+  #closed = false
 
   constructor(settings: Settings) {
     this.#settings = settings
@@ -199,6 +201,22 @@ class FileStore implements Store {
   close(): Promise<void> {
     this.#closing ??= this.#shutdown()
     return this.#closing
+  }
+
+  /**
+   * Takes writes again after {@link close}. The entries stay in memory, so nothing is read again:
+   * this process is the file's one writer. Called before the close settled, it waits for it.
+   */
+  reopen(): void {
+    const closing = this.#closing
+    if (closing === undefined) return
+    if (this.#closed) {
+      this.#closing = undefined
+      this.#closed = false
+      return
+    }
+    const open = () => this.reopen()
+    closing.then(open, open)
   }
 
   // ---- writing --------------------------------------------------------------------------------
@@ -300,6 +318,14 @@ class FileStore implements Store {
   }
 
   async #shutdown(): Promise<void> {
+    try {
+      await this.#flushAll()
+    } finally {
+      this.#closed = true
+    }
+  }
+
+  async #flushAll(): Promise<void> {
     this.#disarm()
     // A set() called before close() may still be waiting for the first read.
     if (this.#loading !== undefined) await this.#loading

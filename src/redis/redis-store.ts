@@ -343,5 +343,14 @@ export function redisStore(options: RedisStoreOptions): FleetStore {
       subscriber = undefined
       if (ownClient !== undefined) ownClient.disconnect()
     },
+    reopen() {
+      if (!closed) return
+      closed = false
+      // A client we opened was disconnected by close(): the next command opens a new one. The
+      // subscriber connection comes back with the next watch().
+      clientPromise = undefined
+      ownClient = undefined
+      readyWait = undefined
+    },
   }
 }

@@ -70,6 +70,9 @@ export function layeredStore(first: Store, ...rest: Store[]): Store {
       const failed = results.find((r) => r.status === 'rejected')
       if (failed !== undefined) throw failed.reason
     },
+    reopen() {
+      for (const layer of layers) layer.reopen?.()
+    },
   }
   return store
 }

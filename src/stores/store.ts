@@ -35,6 +35,13 @@ export interface Store {
   list(): Promise<string[]>
   /** Flushes pending writes and releases what the store opened. Idempotent. */
   close(): Promise<void>
+  /**
+   * Optional: makes a store that `close()` closed usable again (it opens what it needs on next use).
+   * A registry's `start()` calls it for each store its `stop()` closed. Without it, a store closed
+   * by `stop()` stays closed, and a registry started again cannot save to it (each failed write is
+   * reported). Called after `close()` settled; does nothing on a store that is open.
+   */
+  reopen?(): void
   /** Optional: called once by each registry that uses the store, before any other call. */
   attach?(context: StoreContext): void
   /** Optional: present on stores shared by several replicas (fleet mode). */

@@ -43,7 +43,7 @@ const JSON_SHAPES: readonly [string, unknown][] = [
 
 /**
  * Registers the tests every {@link Store} must pass: missing entries, round-trips, version fencing,
- * delete, list, close, concurrent writers and JSON-shaped values. Run it in your store's test file:
+ * delete, list, close (and reopen, for a store that has it), concurrent writers and JSON-shaped values. Run it in your store's test file:
  *
  * ```ts
  * import { describe, it } from 'vitest'
@@ -233,6 +233,24 @@ export function storeConformance(
       await store.set('pods', { value: 1, version: 1, loadedAt: 1 })
       await Promise.all([store.close(), store.close()])
       await store.close()
+    })
+
+    it('takes writes again after close() and reopen(), keeping its entries (if it can reopen)', async () => {
+      const store = await createStore()
+      try {
+        if (store.reopen === undefined) return
+        await store.set('pods', { value: 1, version: 1, loadedAt: 1 })
+        await store.close()
+        store.reopen()
+        assert.deepEqual(await store.get('pods'), { value: 1, version: 1, loadedAt: 1 })
+        assert.equal(await store.set('pods', { value: 1, version: 1, loadedAt: 1 }), false)
+        assert.equal(await store.set('pods', { value: 2, version: 2, loadedAt: 2 }), true)
+        assert.deepEqual(await store.get('pods'), { value: 2, version: 2, loadedAt: 2 })
+        store.reopen() // open already: nothing changes
+        assert.deepEqual(await store.list(), ['pods'])
+      } finally {
+        await store.close()
+      }
     })
 
     it('can be closed without ever being used', async () => {

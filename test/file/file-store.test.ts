@@ -389,6 +389,43 @@ describe('fileStore', () => {
       expect(parseSnapshot(readFileSync(path, 'utf8')).has('a')).toBe(true)
     })
 
+    it('takes writes again after reopen(), keeping its entries and its fencing', async () => {
+      const path = snapshotPath()
+      const store = fileStore({ path, writeDelay: 0 })
+      await store.set('a', { value: 1, version: 1, loadedAt: 1 })
+      await store.close()
+      store.reopen?.()
+      expect(await store.set('a', { value: 1, version: 1, loadedAt: 1 })).toBe(false)
+      expect(await store.set('a', { value: 2, version: 2, loadedAt: 2 })).toBe(true)
+      expect(parseSnapshot(readFileSync(path, 'utf8')).get('a')?.version).toBe(2)
+      store.reopen?.() // open already: nothing to do
+      await store.close()
+      expect(parseSnapshot(readFileSync(path, 'utf8')).get('a')?.version).toBe(2)
+    })
+
+    it('reopens once a close() still writing has finished, and refuses writes until then', async () => {
+      const { fs, gates } = tracedFs()
+      const path = snapshotPath()
+      const store = fileStore({ path, fs, writeDelay: '1h' })
+      await store.list()
+      const gate = deferred<void>()
+      gates.set('rename', gate.promise)
+      const first = store.set('a', { value: 1, version: 1, loadedAt: 1 })
+      const closed = store.close()
+      store.reopen?.()
+      await expect(store.set('b', { value: 1, version: 1, loadedAt: 1 })).rejects.toMatchObject({
+        message: expect.stringContaining('closed'),
+      })
+      gate.resolve()
+      await closed
+      expect(await first).toBe(true)
+      gates.clear()
+      const second = store.set('b', { value: 2, version: 2, loadedAt: 2 })
+      await store.close()
+      expect(await second).toBe(true)
+      expect([...parseSnapshot(readFileSync(path, 'utf8')).keys()]).toEqual(['a', 'b'])
+    })
+
     it('rejects close() when its last write fails', async () => {
       const { fs, faults } = tracedFs()
       const store = fileStore({ path: snapshotPath(), fs, writeDelay: '1h' })

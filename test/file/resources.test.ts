@@ -69,6 +69,27 @@ describe('Resources with a file store', () => {
     await resources.stop()
   })
 
+  it('goes on saving after stop() and start(): start() reopens the file store stop() closed', async () => {
+    const path = join(tempDir(), 'snapshot.json')
+    const errors: unknown[] = []
+    const resources = new Resources({
+      store: fileStore({ path, writeDelay: 0 }),
+      jitter: 0,
+      onError: (e) => errors.push(e),
+    })
+    let n = 0
+    const pods = resources.define('pods', () => `v${++n}`)
+    await resources.start({ wait: true })
+    await resources.stop()
+    expect(saved(path).get('pods')).toMatchObject({ version: 1, data: '"v1"' })
+    await resources.start()
+    await pods.refresh()
+    await resources.stop()
+    expect(pods.peek().version).toBeGreaterThanOrEqual(2)
+    expect(saved(path).get('pods')).toMatchObject({ version: pods.peek().version, data: `"v${n}"` })
+    expect(errors).toEqual([])
+  })
+
   it('neither saves nor restores a resource with persist: false', async () => {
     const path = join(tempDir(), 'snapshot.json')
     const store = fileStore({ path, writeDelay: 0 })

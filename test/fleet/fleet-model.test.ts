@@ -22,6 +22,7 @@ type Command =
   | { readonly kind: 'refresh'; readonly replica: number }
   | { readonly kind: 'stop'; readonly replica: number }
   | { readonly kind: 'start'; readonly replica: number }
+  | { readonly kind: 'cycle'; readonly replica: number }
   | { readonly kind: 'down' }
   | { readonly kind: 'up' }
   | { readonly kind: 'drop'; readonly on: boolean }
@@ -39,6 +40,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('refresh' as const), replica }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('stop' as const), replica }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('start' as const), replica }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('cycle' as const), replica }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'down' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'up' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('drop' as const), on: fc.boolean() }) },
@@ -166,6 +168,13 @@ async function run(script: readonly Answer[], commands: readonly Command[]): Pro
       case 'start':
         // ... and started again, as a new process.
         if (replicas[c.replica]!.stopped) replicas[c.replica] = boot(c.replica)
+        break
+      case 'cycle':
+        // The same registry stopped and started again in its process: it must listen to the fleet again.
+        if (!replicas[c.replica]!.stopped) {
+          void replicas[c.replica]!.resources.stop()
+          void replicas[c.replica]!.resources.start()
+        }
         break
       case 'down':
         shared.down = true

@@ -263,6 +263,34 @@ describe('fleet mode (shared store with leases)', { timeout: 60_000 }, () => {
     for (const r of [holder!, late!]) await r.resources.stop()
   })
 
+  it('hears announcements again after stop() and start(), once each', async () => {
+    const shared = sharedMemory()
+    const writer = new Resources({ interval: INTERVAL, jitter: 0, store: replicaStore(shared) })
+    let written = 0
+    const writerRates = writer.define('rates', () => `v${++written}`)
+    const reader = new Resources({ interval: INTERVAL, jitter: 0, store: replicaStore(shared) })
+    let readerCalls = 0
+    const rates = reader.define('rates', () => {
+      readerCalls++
+      return 'own'
+    })
+    await writer.start({ wait: true })
+    await reader.start({ wait: true }) // takes the shared value, v1
+    await reader.stop()
+    expect(shared.listeners.size).toBe(1) // the writer's: the stopped reader no longer listens
+    await reader.start()
+    expect(shared.listeners.size).toBe(2)
+    const changes: unknown[] = []
+    reader.on('change', (e) => changes.push([e.value, e.source]))
+    await writerRates.refresh()
+    await vi.advanceTimersByTimeAsync(10) // far less than an interval: the announcement brought it
+    expect(rates.get()).toBe('v2')
+    expect(rates.peek().version).toBe(2)
+    expect(changes).toEqual([['v2', 'fleet']])
+    expect(readerCalls).toBe(0)
+    await Promise.all([writer.stop(), reader.stop()])
+  })
+
   it('never starts a load for a refresh() that raced stop()', async () => {
     const shared = sharedMemory()
     const [replica] = fleet(shared, 1, ['r'])

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { LoadError } from '../../src/core/errors.js'
 import { Resources } from '../../src/index.js'
-import { freshPrefix, timed, useRedis } from './helpers.js'
+import { freshPrefix, subscribed, timed, until, useRedis } from './helpers.js'
 
 const redis = useRedis()
 
@@ -91,6 +91,44 @@ describe('fleet mode in one process', () => {
       expect(outcome).toBeInstanceOf(LoadError)
     } finally {
       await resources.stop()
+    }
+  })
+
+  it('goes on sharing after stop() and start() on a store from a URL: it saves, and hears the others', async () => {
+    const prefix = freshPrefix()
+    const errors: unknown[] = []
+    const readerStore = redis.store({ prefix, via: 'url' })
+    const reader = new Resources({
+      interval: '1h',
+      store: readerStore,
+      onError: (e) => errors.push(e),
+    })
+    const writer = replica(prefix)
+    let n = 0
+    const writerPods = writer.define('pods', () => `v${++n}`)
+    const pods = reader.define('pods', () => 'own')
+    await writer.start({ wait: true })
+    await reader.start({ wait: true })
+    await reader.stop()
+    await reader.start()
+    try {
+      await subscribed(readerStore, redis.client(), prefix)
+      const before = pods.peek().version
+      await writerPods.refresh()
+      // An interval is an hour: only the announcement, heard on the new subscription, brings it.
+      await until(() => pods.peek().version > before, 5_000, 'the restarted replica hears the new version')
+      expect(pods.get()).toBe(`v${n}`)
+      // Its own connection is back too: a forced refresh loads and saves.
+      expect(await pods.refresh()).toBe('own')
+      const shared = redis.store({ prefix })
+      await until(
+        async () => (await shared.get('pods'))?.value === 'own',
+        5_000,
+        "the restarted replica's write reaches the store",
+      )
+      expect(errors).toEqual([])
+    } finally {
+      await Promise.all([reader.stop(), writer.stop()])
     }
   })
 

@@ -193,6 +193,85 @@ describe('warm start from a store', () => {
   })
 })
 
+describe('a registry started again after stop()', () => {
+  /** A memory store that counts its closes and reopens, and refuses writes while closed. */
+  function reopenable(options: { reopen: boolean }) {
+    const inner = memoryStore()
+    let closed = false
+    const counts = { close: 0, reopen: 0 }
+    const store: Store = {
+      ...inner,
+      set: (name, entry) => (closed ? Promise.reject(new Error('closed')) : inner.set(name, entry)),
+      close: async () => {
+        counts.close++
+        closed = true
+      },
+      ...(options.reopen
+        ? {
+            reopen: () => {
+              counts.reopen++
+              closed = false
+            },
+          }
+        : {}),
+    }
+    return { store, inner, counts }
+  }
+
+  it('reopens the stores stop() closed, and goes on saving', async () => {
+    const { store, inner, counts } = reopenable({ reopen: true })
+    const errors: unknown[] = []
+    const resources = new Resources({ store, interval: '1s', jitter: 0, onError: (e) => errors.push(e) })
+    let n = 0
+    resources.define('pods', () => ++n)
+    await resources.start({ wait: true })
+    await resources.stop()
+    expect(counts).toEqual({ close: 1, reopen: 0 })
+    await resources.start()
+    expect(counts).toEqual({ close: 1, reopen: 1 })
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(await inner.get('pods')).toMatchObject({ value: n, version: n })
+    expect(n).toBeGreaterThanOrEqual(2)
+    await resources.start() // already started: nothing to reopen
+    expect(counts.reopen).toBe(1)
+    await resources.stop()
+    expect(errors).toEqual([])
+  })
+
+  it('reopens every layer of a layered store that can reopen', async () => {
+    const upper = reopenable({ reopen: true })
+    const lower = reopenable({ reopen: true })
+    const resources = new Resources({ store: layeredStore(upper.store, lower.store), jitter: 0 })
+    resources.define('pods', () => 1)
+    await resources.start({ wait: true })
+    await resources.stop()
+    await resources.start()
+    expect([upper.counts, lower.counts]).toEqual([
+      { close: 1, reopen: 1 },
+      { close: 1, reopen: 1 },
+    ])
+    await resources.stop()
+  })
+
+  it('reports the failed writes of a store that cannot reopen, and keeps serving the values', async () => {
+    const { store, inner } = reopenable({ reopen: false })
+    const errors: unknown[] = []
+    const resources = new Resources({ store, interval: '1s', jitter: 0, onError: (e) => errors.push(e) })
+    let n = 0
+    const pods = resources.define('pods', () => ++n)
+    await resources.start({ wait: true })
+    await resources.stop()
+    await resources.start()
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(pods.get()).toBe(n)
+    expect(await inner.get('pods')).toMatchObject({ version: 1 })
+    expect(errors).toEqual([
+      expect.objectContaining({ code: 'E_STORE', message: expect.stringMatching(/closed/) }),
+    ])
+    await resources.stop()
+  })
+})
+
 describe('store problems', () => {
   it("reach the 'storeError' event and onError, naming the resource, at most once per 10 s each", async () => {
     const inner = memoryStore()
