@@ -1,5 +1,5 @@
 // Warm restarts under random sequences: a process (a registry on a store) loads, is restarted or
-// crashes, while the store's reads and writes work, fail or hang. No process ever moves back; a
+// crashes, or stops and starts its registry again, while the store's reads and writes work, fail or hang. No process ever moves back; a
 // process restarted while the store can be read serves the saved value at once; every value held
 // was loaded by that process or saved by one before it. At the end, once the store works again, the
 // saved entries hold each resource's current value.
@@ -32,6 +32,7 @@ type Command =
   | { readonly kind: 'resolve'; readonly name: Name; readonly fail: boolean }
   | { readonly kind: 'refresh'; readonly name: Name }
   | { readonly kind: 'restart' }
+  | { readonly kind: 'cycle' }
   | { readonly kind: 'crash' }
   | { readonly kind: 'reads'; readonly mode: Mode }
   | { readonly kind: 'writes'; readonly mode: Mode }
@@ -47,6 +48,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('resolve' as const), name, fail: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('refresh' as const), name }) },
   { weight: 2, arbitrary: fc.constant({ kind: 'restart' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'cycle' as const }) },
   { weight: 2, arbitrary: fc.constant({ kind: 'crash' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reads' as const), mode }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('writes' as const), mode }) },
@@ -113,17 +115,25 @@ async function run(script: readonly Answer[], commands: readonly Command[]): Pro
         if (m === 'hold') held.push(go)
         else go()
       })
+    // Like the file and Redis stores: closed by stop(), writes are refused until start() reopens it.
+    let closed = false
     return {
       get: (n) => through(reads, () => saved.get(n)),
       set: (n, entry) =>
         through(writes, async () => {
+          if (closed) throw new Error('store closed')
           const written = await saved.set(n, entry)
           if (written) everSaved.add(entry.value)
           return written
         }),
       delete: (n) => saved.delete(n),
       list: () => saved.list(),
-      close: async () => {},
+      close: async () => {
+        closed = true
+      },
+      reopen: () => {
+        closed = false
+      },
     }
   }
 
@@ -225,6 +235,11 @@ async function run(script: readonly Answer[], commands: readonly Command[]): Pro
           .get(c.name)!
           .refresh()
           .catch(() => {})
+        break
+      case 'cycle':
+        // The same process stops its registry and starts it again.
+        void proc.resources.stop()
+        void proc.resources.start()
         break
       case 'restart':
       case 'crash': {
