@@ -23,6 +23,7 @@ import {
 } from './options.js'
 import { type Loader, Resource, type ResourceHost, type ResourceTask } from './resource.js'
 import type { ResourceStatus } from './state.js'
+import { holdStore, releaseStore } from './store-holders.js'
 
 /** Options of {@link Resources.start}. */
 export interface StartOptions {
@@ -95,12 +96,10 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   #stopping: Promise<void> | undefined
   /** Calls of `stop()` so far: a `start()` waiting for a stop to finish gives way to a later `stop()`. */
   #stops = 0
-  /** Every store this registry has used: attached once, closed by `stop()`, reopened by `start()`. */
+  /** Every store this registry has used: attached once, held while started (see store-holders.ts). */
   readonly #attached = new Set<Store>()
   /** How to stop hearing each fleet store's announcements: dropped by `stop()`, renewed by `start()`. */
   readonly #unwatch = new Map<Store, () => void>()
-  /** Whether `stop()` closed the stores (so `start()` reopens them). */
-  #storesClosed = false
   /** When each resource last reported a store error: a store that is down must not flood `onError`. */
   readonly #storeErrorAt = new Map<string, number>()
 
@@ -209,7 +208,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     if (!this.#host.started && stops === this.#stops) {
       this.#stopping = undefined
       this.#host.started = true
-      if (this.#storesClosed) this.#reopenStores()
+      for (const store of this.#attached) this.#hold(store)
       // The resources that start together share out the interval for their first refreshes, in the
       // order they were defined (see splay in timing.md).
       const count = this.#resources.size
@@ -231,7 +230,8 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   /**
    * Stops the background loop: clears every timer, aborts loads in flight and resolves when they
    * have settled or, for loaders that ignore their signal, after a short grace period. Flushes and
-   * closes the stores in use. Values stay readable. Idempotent.
+   * closes the stores in use, except those another started registry runs on. Values stay readable.
+   * Idempotent.
    */
   stop(): Promise<void> {
     this.#stops++
@@ -260,9 +260,10 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     await this.#settled(pending)
     for (const unwatch of this.#unwatch.values()) unwatch()
     this.#unwatch.clear()
-    this.#storesClosed = true
+    // A store another started registry still runs on stays open for it.
+    const closing = [...this.#attached].filter((store) => releaseStore(store, this))
     await Promise.all(
-      [...this.#attached].map((store) =>
+      closing.map((store) =>
         store
           .close()
           .then(undefined, (error: unknown) =>
@@ -272,16 +273,13 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     )
   }
 
-  /** After a `stop()` closed the stores: opens each again, and listens to its fleet again. */
-  #reopenStores(): void {
-    this.#storesClosed = false
-    for (const store of this.#attached) {
-      try {
-        store.reopen?.()
-        this.#watch(store)
-      } catch (error) {
-        this.#report(new StoreError('a store failed to reopen', { cause: error }), undefined)
-      }
+  /** This registry runs on `store`: reopens it if a stop closed it, and listens to its fleet again. */
+  #hold(store: Store): void {
+    try {
+      holdStore(store, this)
+      this.#watch(store)
+    } catch (error) {
+      this.#report(new StoreError('a store failed to reopen', { cause: error }), undefined)
     }
   }
 
@@ -357,6 +355,8 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     if (this.#attached.has(store)) return
     this.#attached.add(store)
     try {
+      // Attached while started (a resource defined with a store of its own): it runs on it from now.
+      if (this.#host.started) holdStore(store, this)
       this.#watch(store)
       store.attach?.({
         reportError: (error, resource) => {

@@ -238,6 +238,48 @@ describe('a registry started again after stop()', () => {
     expect(errors).toEqual([])
   })
 
+  it('closes a store shared by two registries when the last of them stops, and reopens it for the next start', async () => {
+    const { store, inner, counts } = reopenable({ reopen: true })
+    const errors: unknown[] = []
+    const onError = (e: unknown) => errors.push(e)
+    const first = new Resources({ store, interval: '1s', jitter: 0, onError })
+    const second = new Resources({ store, interval: '1s', jitter: 0, onError })
+    first.define('a', () => 1)
+    let n = 0
+    second.define('b', () => ++n)
+    await Promise.all([first.start({ wait: true }), second.start({ wait: true })])
+    await first.stop()
+    expect(counts).toEqual({ close: 0, reopen: 0 }) // the second registry still runs on it
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(await inner.get('b')).toMatchObject({ value: n, version: n })
+    expect(n).toBeGreaterThanOrEqual(2)
+    await second.stop()
+    expect(counts).toEqual({ close: 1, reopen: 0 })
+    await first.start()
+    expect(counts).toEqual({ close: 1, reopen: 1 })
+    await second.start()
+    expect(counts).toEqual({ close: 1, reopen: 1 })
+    await Promise.all([first.stop(), second.stop()])
+    expect(counts).toEqual({ close: 2, reopen: 1 })
+    expect(errors).toEqual([])
+  })
+
+  it('reopens a store closed by another registry when a resource brings it in while started', async () => {
+    const { store, inner, counts } = reopenable({ reopen: true })
+    const other = new Resources({ store })
+    await other.start()
+    await other.stop() // its last holder: closed
+    expect(counts.close).toBe(1)
+    const resources = new Resources({ interval: '1s', jitter: 0 })
+    await resources.start()
+    resources.define('pods', () => 'v', { store })
+    expect(counts.reopen).toBe(1)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(await inner.get('pods')).toMatchObject({ value: 'v', version: 1 })
+    await resources.stop()
+    expect(counts.close).toBe(2)
+  })
+
   it('reopens every layer of a layered store that can reopen', async () => {
     const upper = reopenable({ reopen: true })
     const lower = reopenable({ reopen: true })
