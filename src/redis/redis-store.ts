@@ -102,6 +102,7 @@ export function redisStore(options: RedisStoreOptions): FleetStore {
   const maxMessage = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE
   const channel = `${prefix}:changes`
   const owner = globalThis.crypto.randomUUID()
+  let acquires = 0
   const keys = (name: string) => {
     const base = `${prefix}:{${name}}`
     return { value: `${base}:value`, lease: `${base}:lease`, fence: `${base}:fence` }
@@ -227,14 +228,17 @@ export function redisStore(options: RedisStoreOptions): FleetStore {
       }),
     acquire: (name, floor) => {
       const k = keys(name)
+      // Each attempt is an owner of its own, so the hand-back below frees only what this attempt took,
+      // never a lease the same store holds for another caller (two registries on one store object).
+      const taker = `${owner}/${++acquires}`
       const attempt = run('acquire', name, async (c) => {
-        const result = (await c.eval(ACQUIRE, 3, k.lease, k.fence, k.value, owner, leaseTtl, floor)) as [
+        const result = (await c.eval(ACQUIRE, 3, k.lease, k.fence, k.value, taker, leaseTtl, floor)) as [
           number,
           number,
         ]
         if (result[0] !== 1) return undefined
         const token = Number(result[1])
-        const held = `${owner}:${token}`
+        const held = `${taker}:${token}`
         const lease: Lease = {
           token,
           renew: () =>
@@ -251,7 +255,7 @@ export function redisStore(options: RedisStoreOptions): FleetStore {
       // so it does not block the resource for a whole leaseTtl with nobody loading. Best effort: if
       // Redis is down, there is no such lease to hand back.
       attempt.catch(() => {
-        run('release', name, (c) => c.eval(RELEASE_OWNED, 1, k.lease, owner)).catch(() => {})
+        run('release', name, (c) => c.eval(RELEASE_OWNED, 1, k.lease, taker)).catch(() => {})
       })
       return attempt
     },

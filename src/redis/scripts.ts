@@ -43,7 +43,7 @@ return 0
 
 /**
  * Deletes a lease held by this owner under any token: the hand-back after an `ACQUIRE` whose reply
- * never came. KEYS: lease. ARGV: owner. Returns 1 or 0.
+ * never came (the owner names that one attempt). KEYS: lease. ARGV: owner. Returns 1 or 0.
  */
 export const RELEASE_OWNED = `
 local held = redis.call('GET', KEYS[1])

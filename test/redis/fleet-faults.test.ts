@@ -101,6 +101,19 @@ describe('fleet mode: Redis fails under the fleet', () => {
     },
   )
 
+  it('hands back only what the timed-out ACQUIRE took, not a lease the same store holds for another caller', async () => {
+    // Two registries on one store object: one holds the lease, the other's ACQUIRE times out.
+    const store = redis.store({ commandTimeout: 200, leaseTtl: 10_000 })
+    const held = (await store.fleet.acquire('pods', 0))!
+    expect(held).toBeDefined()
+    await redis.server.pauseClients(700)
+    const started = Date.now()
+    await expect(store.fleet.acquire('pods', 0)).rejects.toMatchObject({ code: 'E_STORE' })
+    await sleep(700 + 300 - (Date.now() - started))
+    expect(await held.renew()).toBe(true)
+    await held.release()
+  })
+
   it('converges while pub/sub connections are killed over and over as values change', async () => {
     const interval = 200
     const fleet = startFleet(3, {
