@@ -8,6 +8,11 @@ import type { Store, StoreEntry } from './store.js'
  * Without a fleet, a write counts as written only when every layer that answered took it: a layer
  * holding a newer version then makes the registry learn that version and save above it, so no layer
  * is left behind with an old value.
+ *
+ * A read that finds a layer behind the newest (an older version, or none) writes the newest entry to
+ * it in the background: in fleet mode the registry reads the shared entry it takes from another
+ * replica, so the snapshot below follows the fleet's values, not only this replica's own loads. The
+ * first layer of a fleet is left to the fleet (its writes go through leases).
  */
 export function layeredStore(first: Store, ...rest: Store[]): Store {
   const layers = [first, ...rest]
@@ -22,6 +27,27 @@ export function layeredStore(first: Store, ...rest: Store[]): Store {
       }),
     )
   let report: ((error: unknown, resource?: string) => void) | undefined
+  /** Repairs in flight: close() lets them land before it closes the layers. */
+  const repairs = new Set<Promise<unknown>>()
+  const repair = (
+    name: string,
+    newest: StoreEntry,
+    results: PromiseSettledResult<StoreEntry | undefined>[],
+  ) => {
+    for (const [i, result] of results.entries()) {
+      if (result.status === 'rejected' || (i === 0 && first.fleet !== undefined)) continue
+      if (result.value !== undefined && result.value.version >= newest.version) continue
+      let write: Promise<unknown>
+      try {
+        write = layers[i]!.set(name, newest)
+      } catch (error) {
+        write = Promise.reject(error)
+      }
+      const settled = write.then(undefined, (error: unknown) => report?.(error, name))
+      repairs.add(settled)
+      void settled.then(() => repairs.delete(settled))
+    }
+  }
   const store: Store = {
     ...(first.fleet === undefined ? {} : { fleet: first.fleet }),
     attach(context) {
@@ -40,6 +66,7 @@ export function layeredStore(first: Store, ...rest: Store[]): Store {
         }
       }
       if (!answered) throw (results[0] as PromiseRejectedResult).reason
+      if (newest !== undefined) repair(name, newest, results)
       return newest
     },
     async set(name, entry) {
@@ -66,6 +93,7 @@ export function layeredStore(first: Store, ...rest: Store[]): Store {
       return [...names]
     },
     async close() {
+      await Promise.all(repairs)
       const results = await settle((s) => s.close())
       const failed = results.find((r) => r.status === 'rejected')
       if (failed !== undefined) throw failed.reason

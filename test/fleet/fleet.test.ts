@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { type FleetStore, type LoadContext, Resources, type StoreEntry } from '../../src/index.js'
+import {
+  type FleetStore,
+  type LoadContext,
+  layeredStore,
+  memoryStore,
+  Resources,
+  type StoreEntry,
+} from '../../src/index.js'
 import { replicaStore, type SharedMemory, sharedMemory } from './shared-memory.js'
 
 const INTERVAL = 10_000
@@ -288,6 +295,36 @@ describe('fleet mode (shared store with leases)', { timeout: 60_000 }, () => {
     expect(rates.peek().version).toBe(2)
     expect(changes).toEqual([['v2', 'fleet']])
     expect(readerCalls).toBe(0)
+    await Promise.all([writer.stop(), reader.stop()])
+  })
+
+  it("keeps a replica's snapshot layer up to date with the values it takes from the fleet", async () => {
+    const shared = sharedMemory()
+    const snapshots = [memoryStore(), memoryStore()]
+    const [writer, reader] = snapshots.map(
+      (snapshot) =>
+        new Resources({
+          interval: INTERVAL,
+          jitter: 0,
+          store: layeredStore(replicaStore(shared), snapshot),
+        }),
+    ) as [Resources, Resources]
+    let n = 0
+    const written = writer.define('rates', () => `v${++n}`)
+    let readerCalls = 0
+    reader.define('rates', () => {
+      readerCalls++
+      return 'own'
+    })
+    await writer.start({ wait: true })
+    await reader.start({ wait: true })
+    await written.refresh()
+    await vi.advanceTimersByTimeAsync(10)
+    expect(reader.get('rates')).toBe('v2')
+    expect(readerCalls).toBe(0)
+    // The reader loaded nothing, yet its snapshot holds the fleet's latest value.
+    expect(await snapshots[1]!.get('rates')).toMatchObject({ value: 'v2', version: 2 })
+    expect(await snapshots[0]!.get('rates')).toMatchObject({ value: 'v2', version: 2 })
     await Promise.all([writer.stop(), reader.stop()])
   })
 

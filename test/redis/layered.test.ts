@@ -1,15 +1,16 @@
 /**
  * A file snapshot under Redis: a replica that boots while Redis is unreachable still starts warm,
- * and once Redis answers, the values it loads reach both layers.
+ * once Redis answers the values it loads reach both layers, and its snapshot follows the values it
+ * takes from other replicas.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { fileStore } from '../../src/file/index.js'
-import { layeredStore, Resources } from '../../src/index.js'
+import { type FleetStore, layeredStore, Resources } from '../../src/index.js'
 import { redisStore } from '../../src/redis/index.js'
-import { freshPrefix, until, useRedis } from './helpers.js'
+import { freshPrefix, subscribed, until, useRedis } from './helpers.js'
 import { freePort } from './redis-server.js'
 
 const redis = useRedis()
@@ -50,6 +51,34 @@ describe('a file snapshot layered under Redis', () => {
     expect(loads).toBe(1)
     expect(errors).toContain('E_STORE')
     await second.stop()
+  }, 20_000)
+
+  it("keeps a replica's snapshot up to date with the values other replicas load", async () => {
+    const path = join(dir, 'follows.json')
+    const prefix = freshPrefix('follows')
+    const writer = new Resources({ interval: '1h', store: redis.store({ prefix }) })
+    let n = 0
+    const written = writer.define('rates', () => ({ eur: 1 + ++n / 100 }))
+    const layers = layeredStore(redis.store({ prefix }), fileStore({ path, writeDelay: 0 }))
+    const reader = new Resources({ interval: '1h', store: layers })
+    let readerLoads = 0
+    const rates = reader.define('rates', () => {
+      readerLoads++
+      return { eur: 0 }
+    })
+    try {
+      await writer.start({ wait: true })
+      await reader.start({ wait: true })
+      await subscribed(layers as FleetStore, redis.client(), prefix) // so it hears the announcement
+      await written.refresh()
+      await until(() => rates.peek().version === 2, 5_000, 'the reader takes the new shared value')
+    } finally {
+      await Promise.all([writer.stop(), reader.stop()])
+    }
+    expect(readerLoads).toBe(0)
+    const snapshot = fileStore({ path })
+    expect(await snapshot.get('rates')).toMatchObject({ value: { eur: 1.02 }, version: 2 })
+    await snapshot.close()
   }, 20_000)
 
   it('writes what it loads to both layers once Redis answers', async () => {

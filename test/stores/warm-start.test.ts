@@ -151,6 +151,27 @@ describe('warm start from a store', () => {
     expect((await lower.get('k'))?.value).toBe('new')
   })
 
+  it('writes the newest entry a read found to the layers behind it, but not to a layer that is down', async () => {
+    const upper = await seeded({ k: { value: 'upper', version: 2, age: 0 } })
+    const lower = await seeded({ k: { value: 'lower', version: 7, age: 0 } })
+    const empty = memoryStore()
+    const sets: number[] = []
+    const down: Store = {
+      ...memoryStore(),
+      get: () => Promise.reject(new Error('down')),
+      set: async (_, entry) => {
+        sets.push(entry.version)
+        return true
+      },
+    }
+    const store = layeredStore(upper, lower, empty, down)
+    expect(await store.get('k')).toMatchObject({ value: 'lower', version: 7 })
+    await store.close() // lets the repairs land
+    expect(await upper.get('k')).toMatchObject({ value: 'lower', version: 7 })
+    expect(await empty.get('k')).toMatchObject({ value: 'lower', version: 7 })
+    expect(sets).toEqual([])
+  })
+
   it('brings a lower layer that holds a newer version up to date (outside fleet mode)', async () => {
     // The snapshot below holds version 10; the layer above was emptied, and the read at start failed.
     const upper = memoryStore()
