@@ -37,9 +37,10 @@ export interface Store {
   close(): Promise<void>
   /**
    * Optional: makes a store that `close()` closed usable again (it opens what it needs on next use).
-   * A registry's `start()` calls it for each store its `stop()` closed. Without it, a store closed
-   * by `stop()` stays closed, and a registry started again cannot save to it (each failed write is
-   * reported). Called after `close()` settled; does nothing on a store that is open.
+   * A registry's `start()` calls it for a store that a `stop()` closed (the stop of the last started
+   * registry using it). Without it, such a store stays closed, and a registry started again cannot
+   * save to it (each failed write is reported). Called after `close()` settled; does nothing on a
+   * store that is open.
    */
   reopen?(): void
   /** Optional: called once by each registry that uses the store, before any other call. */

@@ -43,7 +43,8 @@ const JSON_SHAPES: readonly [string, unknown][] = [
 
 /**
  * Registers the tests every {@link Store} must pass: missing entries, round-trips, version fencing,
- * delete, list, close (and reopen, for a store that has it), concurrent writers and JSON-shaped values. Run it in your store's test file:
+ * delete, list, close (and reopen, for a store that has it), concurrent writers and JSON-shaped
+ * values. Run it in your store's test file:
  *
  * ```ts
  * import { describe, it } from 'vitest'
