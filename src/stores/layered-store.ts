@@ -27,8 +27,8 @@ export function layeredStore(first: Store, ...rest: Store[]): Store {
       }),
     )
   let report: ((error: unknown, resource?: string) => void) | undefined
-  /** Repairs in flight: close() lets them land before it closes the layers. */
-  const repairs = new Set<Promise<unknown>>()
+  // Not awaited by close(): each layer's own close() deals with the writes it was given (the file
+  // store flushes them), and a layer that never answers must not hold up a registry's stop().
   const repair = (
     name: string,
     newest: StoreEntry,
@@ -43,9 +43,7 @@ export function layeredStore(first: Store, ...rest: Store[]): Store {
       } catch (error) {
         write = Promise.reject(error)
       }
-      const settled = write.then(undefined, (error: unknown) => report?.(error, name))
-      repairs.add(settled)
-      void settled.then(() => repairs.delete(settled))
+      write.then(undefined, (error: unknown) => report?.(error, name))
     }
   }
   const store: Store = {
@@ -93,7 +91,6 @@ export function layeredStore(first: Store, ...rest: Store[]): Store {
       return [...names]
     },
     async close() {
-      await Promise.all(repairs)
       const results = await settle((s) => s.close())
       const failed = results.find((r) => r.status === 'rejected')
       if (failed !== undefined) throw failed.reason

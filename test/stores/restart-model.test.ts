@@ -7,6 +7,7 @@ import fc from 'fast-check'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 import {
   type LoadContext,
+  layeredStore,
   memoryStore,
   type Resource,
   Resources,
@@ -34,12 +35,14 @@ type Command =
   | { readonly kind: 'restart' }
   | { readonly kind: 'cycle' }
   | { readonly kind: 'crash' }
-  | { readonly kind: 'reads'; readonly mode: Mode }
-  | { readonly kind: 'writes'; readonly mode: Mode }
+  | { readonly kind: 'reads'; readonly layer: number; readonly mode: Mode }
+  | { readonly kind: 'writes'; readonly layer: number; readonly mode: Mode }
   | { readonly kind: 'release' }
 
 const name = fc.constantFrom(...NAMES)
 const mode = fc.constantFrom<Mode>('ok', 'ok', 'fail', 'hold')
+/** Which layer of a layered store a fault is for (taken modulo the number of layers). */
+const layer = fc.integer({ min: 0, max: 1 })
 const command: fc.Arbitrary<Command> = fc.oneof(
   {
     weight: 5,
@@ -50,8 +53,8 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 2, arbitrary: fc.constant({ kind: 'restart' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'cycle' as const }) },
   { weight: 2, arbitrary: fc.constant({ kind: 'crash' as const }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reads' as const), mode }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('writes' as const), mode }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reads' as const), layer, mode }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('writes' as const), layer, mode }) },
   { weight: 2, arbitrary: fc.constant({ kind: 'release' as const }) },
 )
 const answers = fc.array(fc.constantFrom<Answer>('later', 'later', 'value', 'throw'), {
@@ -66,13 +69,23 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
-it('keeps values monotonic and warm across restarts, crashes and store faults, and saved at the end', async () => {
-  await fc.assert(
-    seededProperty(answers, fc.array(command, { minLength: 1, maxLength: 30, size: 'max' }), run),
-    // `npm run test:soak` runs many more (restart-model.soak.ts).
-    { numRuns: Number(process.env.RESTART_MODEL_RUNS ?? 150) },
-  )
-})
+it.each([
+  { layers: 1, on: 'a store' },
+  { layers: 2, on: 'a layered store (two layers, each with faults of its own)' },
+])(
+  'keeps values monotonic and warm across restarts, crashes and store faults, and saved at the end, on $on',
+  async ({ layers }) => {
+    await fc.assert(
+      seededProperty(
+        answers,
+        fc.array(command, { minLength: 1, maxLength: 30, size: 'max' }),
+        (script, commands) => run(script, commands, layers),
+      ),
+      // `npm run test:soak` runs many more (restart-model.soak.ts).
+      { numRuns: Number(process.env.RESTART_MODEL_RUNS ?? 150) },
+    )
+  },
+)
 
 interface Call {
   readonly id: number
@@ -90,21 +103,22 @@ interface Process {
   dead: boolean
 }
 
-async function run(script: readonly Answer[], commands: readonly Command[]): Promise<void> {
-  const saved = memoryStore()
-  /** Every value the store ever took. */
+async function run(script: readonly Answer[], commands: readonly Command[], layers: number): Promise<void> {
+  /** What each layer holds; with one layer, the store itself. */
+  const saved = Array.from({ length: layers }, () => memoryStore())
+  /** Every value a layer ever took. */
   const everSaved = new Set<unknown>()
   const held: (() => void)[] = []
-  let reads: Mode = 'ok'
-  let writes: Mode = 'ok'
+  const reads: Mode[] = saved.map(() => 'ok')
+  const writes: Mode[] = saved.map(() => 'ok')
   let nextId = 0
   let nextAnswer = 0
   let auto = false
   const problems: string[] = []
   const processes: Process[] = []
 
-  /** The store as one process reaches it: through the faults of the moment, and not at all once dead. */
-  const reach = (owner: () => Process): Store => {
+  /** A layer as one process reaches it: through the faults of the moment, and not at all once dead. */
+  const reach = (owner: () => Process, i: number): Store => {
     const through = <T>(m: Mode, op: () => Promise<T>): Promise<T> =>
       new Promise<T>((resolve, reject) => {
         const go = () => {
@@ -118,16 +132,16 @@ async function run(script: readonly Answer[], commands: readonly Command[]): Pro
     // Like the file and Redis stores: closed by stop(), writes are refused until start() reopens it.
     let closed = false
     return {
-      get: (n) => through(reads, () => saved.get(n)),
+      get: (n) => through(reads[i]!, () => saved[i]!.get(n)),
       set: (n, entry) =>
-        through(writes, async () => {
+        through(writes[i]!, async () => {
           if (closed) throw new Error('store closed')
-          const written = await saved.set(n, entry)
+          const written = await saved[i]!.set(n, entry)
           if (written) everSaved.add(entry.value)
           return written
         }),
-      delete: (n) => saved.delete(n),
-      list: () => saved.list(),
+      delete: (n) => saved[i]!.delete(n),
+      list: () => saved[i]!.list(),
       close: async () => {
         closed = true
       },
@@ -144,7 +158,10 @@ async function run(script: readonly Answer[], commands: readonly Command[]): Pro
       retry: { initial: 100 },
       maxRestoredAge: MAX_RESTORED_AGE,
       // Asked for only once the store is used, after `proc` below is made.
-      store: reach(() => proc),
+      store:
+        layers === 1
+          ? reach(() => proc, 0)
+          : layeredStore(...(saved.map((_, i) => reach(() => proc, i)) as [Store, ...Store[]])),
       onError: () => {},
     })
     const proc: Process = {
@@ -190,14 +207,16 @@ async function run(script: readonly Answer[], commands: readonly Command[]): Pro
     }
     void resources.start()
     processes.push(proc)
-    return { proc, readable: reads === 'ok' }
+    return { proc, readable: readable() }
   }
 
   const current = () => processes.at(-1)!
+  /** Whether every layer can be read (a read that some layers fail finds only what the others hold). */
+  const readable = () => reads.every((m) => m === 'ok')
   /** After a boot whose reads worked: every saved entry is served at once, or something newer. */
   const warm = async (booted: ReturnType<typeof boot>, entries: Map<Name, StoreEntry>) => {
     await vi.advanceTimersByTimeAsync(0)
-    if (!booted.readable || reads !== 'ok' || booted.proc.dead) return
+    if (!booted.readable || !readable() || booted.proc.dead) return
     for (const [n, entry] of entries) {
       const snapshot = booted.proc.handles.get(n)!.peek()
       // Too old to serve (maxRestoredAge): only its version is taken, so versions still go up.
@@ -211,8 +230,11 @@ async function run(script: readonly Answer[], commands: readonly Command[]): Pro
   const savedEntries = async () => {
     const entries = new Map<Name, StoreEntry>()
     for (const n of NAMES) {
-      const entry = await saved.get(n)
-      if (entry !== undefined) entries.set(n, entry)
+      // The newest across the layers, as a layered store reads it.
+      for (const layer of saved) {
+        const entry = await layer.get(n)
+        if (entry !== undefined && entry.version > (entries.get(n)?.version ?? 0)) entries.set(n, entry)
+      }
     }
     return entries
   }
@@ -250,10 +272,10 @@ async function run(script: readonly Answer[], commands: readonly Command[]): Pro
         break
       }
       case 'reads':
-        reads = c.mode
+        reads[c.layer % layers] = c.mode
         break
       case 'writes':
-        writes = c.mode
+        writes[c.layer % layers] = c.mode
         break
       case 'release':
         for (const go of held.splice(0)) go()
@@ -266,17 +288,19 @@ async function run(script: readonly Answer[], commands: readonly Command[]): Pro
   if (problems.length === 0) {
     // The store works again and every loader answers at once: within a timeout and an interval
     // (with its jitter), each resource has loaded again and its value is saved.
-    reads = 'ok'
-    writes = 'ok'
+    reads.fill('ok')
+    writes.fill('ok')
     auto = true
     for (const go of held.splice(0)) go()
     for (const calls of current().calls.values()) for (const call of calls) call.settle?.(false)
     await vi.advanceTimersByTimeAsync(TIMEOUT + INTERVAL * 1.1 + 1)
     for (const [n, handle] of current().handles) {
       const { version, value } = handle.peek()
-      const entry = await saved.get(n)
-      if (entry === undefined || entry.version !== version || entry.value !== value)
-        problems.push(`${n} holds v${version} ${value}, saved: v${entry?.version} ${entry?.value}`)
+      for (const [i, layer] of saved.entries()) {
+        const entry = await layer.get(n)
+        if (entry === undefined || entry.version !== version || entry.value !== value)
+          problems.push(`${n} holds v${version} ${value}, layer ${i}: v${entry?.version} ${entry?.value}`)
+      }
     }
   }
 

@@ -166,10 +166,25 @@ describe('warm start from a store', () => {
     }
     const store = layeredStore(upper, lower, empty, down)
     expect(await store.get('k')).toMatchObject({ value: 'lower', version: 7 })
-    await store.close() // lets the repairs land
+    await store.close() // the repairs, made in the background, have landed by then
     expect(await upper.get('k')).toMatchObject({ value: 'lower', version: 7 })
     expect(await empty.get('k')).toMatchObject({ value: 'lower', version: 7 })
     expect(sets).toEqual([])
+  })
+
+  it('does not hold up stop() with a repair write that a layer never answers', async () => {
+    const upper = await seeded({ pods: { value: 'saved', version: 2, age: 0 } })
+    const hung: Store = { ...memoryStore(), set: () => new Promise<boolean>(() => {}) }
+    const resources = new Resources({ store: layeredStore(upper, hung), interval: '1h' })
+    const pods = resources.define('pods', () => 'fresh')
+    await resources.start({ wait: true }) // the restore read found the lower layer behind: a repair hangs
+    expect(pods.get()).toBeDefined()
+    let stopped = false
+    void resources.stop().then(() => {
+      stopped = true
+    })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(stopped).toBe(true)
   })
 
   it('brings a lower layer that holds a newer version up to date (outside fleet mode)', async () => {
