@@ -129,6 +129,8 @@ export class Resource<T = unknown> {
   #restoring: Promise<void> | undefined
   /** Fleet mode: the check of the shared entry (and lease attempt) under way, if any. */
   #claiming: Promise<Load<T> | undefined> | undefined
+  /** The last write to the store still in flight (and the lease release after it): `stop()` lets it land. */
+  #saving: Promise<void> | undefined
   #closed: string | undefined
   /** The next refresh, scheduled only while no load runs; while one runs, its place among the registry's timeouts. */
   readonly #task: ResourceTask
@@ -316,6 +318,9 @@ export class Resource<T = unknown> {
     this.#resolveFirst()
     this.#closed = why
     if (final) this.#subscribers = undefined
+    // A write still in flight lands before the store is closed (within the same grace as loads).
+    const saving = this.#saving
+    if (saving !== undefined) done = done === undefined ? saving : Promise.all([done, saving]).then(() => {})
     return done
   }
 
@@ -599,7 +604,17 @@ export class Resource<T = unknown> {
 
   #releaseAfter(saved: Promise<void> | undefined, lease: Lease): void {
     if (saved === undefined) this.#release(lease)
-    else saved.then(() => this.#release(lease))
+    else this.#track(saved.then(() => this.#release(lease)))
+  }
+
+  /** Keeps `work` (a write, a release) for `stop()` to wait on until it is done. */
+  #track(work: Promise<void>): void {
+    const earlier = this.#saving
+    const all = earlier === undefined ? work : Promise.all([earlier, work]).then(() => {})
+    this.#saving = all
+    void all.then(() => {
+      if (this.#saving === all) this.#saving = undefined
+    })
   }
 
   #failed(load: Load<T>, cause: unknown): void {
@@ -737,7 +752,9 @@ export class Resource<T = unknown> {
     } catch (error) {
       write = Promise.reject(error)
     }
-    return this.#afterWrite(write, catchUp)
+    const written = this.#afterWrite(write, catchUp)
+    this.#track(written)
+    return written
   }
 
   /**

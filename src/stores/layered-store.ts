@@ -46,6 +46,32 @@ export function layeredStore(first: Store, ...rest: Store[]): Store {
       write.then(undefined, (error: unknown) => report?.(error, name))
     }
   }
+  /** Reports the lower layers' failed writes; whether one of them refused the entry. */
+  const belowRefused = (name: string, below: PromiseSettledResult<boolean>[]) => {
+    let refused = false
+    for (const result of below) {
+      if (result.status === 'rejected') report?.(result.reason, name)
+      else if (!result.value) refused = true
+    }
+    return refused
+  }
+  const writeBelow = async (name: string, entry: StoreEntry) => {
+    belowRefused(name, await settle((s) => (s === first ? Promise.resolve(true) : s.set(name, entry))))
+  }
+  // The first layer fences the fleet. A value it refuses (the fleet shares one of that version or
+  // newer) goes to no other layer, so no snapshot keeps a value the fleet did not; one it cannot take
+  // (the store is down) still goes to the others, for a warm restart.
+  const setInFleet = async (name: string, entry: StoreEntry): Promise<boolean> => {
+    let written: boolean
+    try {
+      written = await first.set(name, entry)
+    } catch (error) {
+      await writeBelow(name, entry)
+      throw error
+    }
+    if (written) await writeBelow(name, entry)
+    return written
+  }
   const store: Store = {
     ...(first.fleet === undefined ? {} : { fleet: first.fleet }),
     attach(context) {
@@ -68,14 +94,11 @@ export function layeredStore(first: Store, ...rest: Store[]): Store {
       return newest
     },
     async set(name, entry) {
+      if (first.fleet !== undefined) return setInFleet(name, entry)
       const [top, ...below] = await settle((s) => s.set(name, entry))
-      let refused = false
-      for (const result of below) {
-        if (result.status === 'rejected') report?.(result.reason, name)
-        else if (!result.value) refused = true
-      }
+      const refused = belowRefused(name, below)
       if (top!.status === 'rejected') throw top!.reason
-      return top!.value && (first.fleet !== undefined || !refused)
+      return top!.value && !refused
     },
     async delete(name) {
       const results = await settle((s) => s.delete(name))

@@ -172,6 +172,32 @@ describe('warm start from a store', () => {
     expect(sets).toEqual([])
   })
 
+  it('in fleet mode, writes to the lower layers only what the first layer took, or could not take', async () => {
+    const shared = await seeded({ k: { value: 'fleet', version: 5, age: 0 } })
+    let down = false
+    const fleetLayer: Store = {
+      ...shared,
+      set: (name, entry) => (down ? Promise.reject(new Error('down')) : shared.set(name, entry)),
+      fleet: {
+        leaseTtl: 1_000,
+        head: async () => undefined,
+        acquire: async () => undefined,
+        watch: () => () => {},
+      },
+    }
+    const snapshot = memoryStore()
+    const store = layeredStore(fleetLayer, snapshot)
+    // Refused by the fleet (it shares version 5): the snapshot must not keep another value under it.
+    expect(await store.set('k', { value: 'mine', version: 5, loadedAt: 0 })).toBe(false)
+    expect(await snapshot.get('k')).toBeUndefined()
+    expect(await store.set('k', { value: 'next', version: 6, loadedAt: 0 })).toBe(true)
+    expect(await snapshot.get('k')).toMatchObject({ value: 'next', version: 6 })
+    // The fleet's store is down: the snapshot still takes the value, for a warm restart.
+    down = true
+    await expect(store.set('k', { value: 'alone', version: 7, loadedAt: 0 })).rejects.toThrow('down')
+    expect(await snapshot.get('k')).toMatchObject({ value: 'alone', version: 7 })
+  })
+
   it('does not hold up stop() with a repair write that a layer never answers', async () => {
     const upper = await seeded({ pods: { value: 'saved', version: 2, age: 0 } })
     const hung: Store = { ...memoryStore(), set: () => new Promise<boolean>(() => {}) }
@@ -183,7 +209,8 @@ describe('warm start from a store', () => {
     void resources.stop().then(() => {
       stopped = true
     })
-    await vi.advanceTimersByTimeAsync(0)
+    // Its own save hangs on that layer too: stop() waits for it no longer than its grace (1 s).
+    await vi.advanceTimersByTimeAsync(1_000)
     expect(stopped).toBe(true)
   })
 
@@ -347,6 +374,47 @@ describe('a registry started again after stop()', () => {
       expect.objectContaining({ code: 'E_STORE', message: expect.stringMatching(/closed/) }),
     ])
     await resources.stop()
+  })
+})
+
+describe('stop() and writes in flight', () => {
+  it('lets a write still in flight land before it closes the store', async () => {
+    const inner = memoryStore()
+    const log: string[] = []
+    const store: Store = {
+      ...inner,
+      set: async (name, entry) => {
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        log.push(`set v${entry.version}`)
+        return inner.set(name, entry)
+      },
+      close: async () => {
+        log.push('close')
+      },
+    }
+    const resources = new Resources({ store, interval: '1h' })
+    resources.define('pods', () => 'v')
+    await resources.start({ wait: true }) // loaded; its write takes 300 ms
+    const stopped = resources.stop()
+    await vi.advanceTimersByTimeAsync(300)
+    await stopped
+    expect(log).toEqual(['set v1', 'close'])
+    expect(await inner.get('pods')).toMatchObject({ value: 'v', version: 1 })
+  })
+
+  it('waits for a write that never answers no longer than its grace (1 s)', async () => {
+    const store: Store = { ...memoryStore(), set: () => new Promise<boolean>(() => {}) }
+    const resources = new Resources({ store, interval: '1h' })
+    resources.define('pods', () => 'v')
+    await resources.start({ wait: true })
+    let stopped = false
+    void resources.stop().then(() => {
+      stopped = true
+    })
+    await vi.advanceTimersByTimeAsync(999)
+    expect(stopped).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(stopped).toBe(true)
   })
 })
 
