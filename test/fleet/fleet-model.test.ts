@@ -1,10 +1,11 @@
 // A fleet of replicas sharing one store, under random sequences of loads, refreshes, stops,
 // restarts, store outages, paused connections, lost announcements and lost data. No replica ever moves back to an older
 // version. At the end, once the store works again: every replica holds the shared value under its
-// version, and the fleet loads about once per interval, not once per replica.
+// version (and so does its snapshot, when it has one under the shared store), and the fleet loads
+// about once per interval, not once per replica.
 import fc from 'fast-check'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
-import { type FleetStore, type LoadContext, Resources } from '../../src/index.js'
+import { type FleetStore, type LoadContext, layeredStore, memoryStore, Resources } from '../../src/index.js'
 import { seededProperty } from '../seeded-random.js'
 import { replicaStore, sharedMemory } from './shared-memory.js'
 
@@ -66,22 +67,41 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
-it('keeps every replica monotonic under any sequence, then converges and loads once per interval', {
-  timeout: 120_000,
-}, async () => {
-  await fc.assert(
-    seededProperty(answers, fc.array(command, { minLength: 1, maxLength: 30, size: 'max' }), run),
-    // `npm run test:soak` runs many more (fleet-model.soak.ts).
-    { numRuns: Number(process.env.FLEET_MODEL_RUNS ?? 100) },
-  )
-})
+it.each([
+  { snapshots: false, on: 'the shared store' },
+  { snapshots: true, on: 'the shared store over a snapshot of its own per replica (a layered store)' },
+])(
+  'keeps every replica monotonic under any sequence, then converges and loads once per interval, on $on',
+  {
+    timeout: 120_000,
+  },
+  async ({ snapshots }) => {
+    await fc.assert(
+      seededProperty(
+        answers,
+        fc.array(command, { minLength: 1, maxLength: 30, size: 'max' }),
+        (script, commands) => run(script, commands, snapshots),
+      ),
+      // `npm run test:soak` runs many more (fleet-model.soak.ts).
+      { numRuns: Number(process.env.FLEET_MODEL_RUNS ?? 100) },
+    )
+  },
+)
 
-/** Runs one sequence of commands on a new fleet. */
-async function run(script: readonly Answer[], commands: readonly Command[]): Promise<void> {
+/** Runs one sequence of commands on a new fleet; with `snapshots`, each replica has one under the shared store. */
+async function run(
+  script: readonly Answer[],
+  commands: readonly Command[],
+  snapshots: boolean,
+): Promise<void> {
   const shared = sharedMemory()
   const problems: string[] = []
   const calls: Call[][] = Array.from({ length: REPLICAS }, () => [])
   const gates: Gate[] = Array.from({ length: REPLICAS }, () => ({ paused: false, held: [] }))
+  /** Each replica's snapshot: its disk, kept across its restarts. */
+  const disks = Array.from({ length: REPLICAS }, () => memoryStore())
+  /** Every value the shared store refused (another of that version or newer was shared), by version. */
+  const refused = new Set<string>()
   const resume = (gate: Gate) => {
     gate.paused = false
     for (const go of gate.held.splice(0)) go()
@@ -97,7 +117,9 @@ async function run(script: readonly Answer[], commands: readonly Command[]): Pro
       interval: INTERVAL,
       timeout: TIMEOUT,
       retry: { initial: 200 },
-      store: pausable(replicaStore(shared, LEASE_TTL), gates[r]!),
+      store: snapshots
+        ? layeredStore(pausable(replicaStore(shared, LEASE_TTL), gates[r]!, refused), disks[r]!)
+        : pausable(replicaStore(shared, LEASE_TTL), gates[r]!, refused),
     })
     const handle = resources.define<number>('x', (ctx: LoadContext<number>) => {
       const id = ++nextId
@@ -138,6 +160,31 @@ async function run(script: readonly Answer[], commands: readonly Command[]): Pro
       if (entry === undefined || version !== entry.version || value !== entry.value)
         problems.push(
           `${step}: replica ${n} holds v${version} ${value}, the store v${entry?.version} ${entry?.value}`,
+        )
+    }
+  }
+
+  /** With snapshots: no snapshot keeps a value the shared store refused. */
+  const snapshotsAgree = async (step: string) => {
+    if (!snapshots) return
+    for (const [n, disk] of disks.entries()) {
+      const saved = await disk.get('x')
+      if (saved !== undefined && refused.has(`${saved.version}:${saved.value}`))
+        problems.push(
+          `${step}: replica ${n}'s snapshot holds ${saved.value} under v${saved.version}, refused by the fleet`,
+        )
+    }
+  }
+
+  /** With snapshots: each replica's snapshot holds the shared value under its version. */
+  const snapshotsFollow = async (step: string) => {
+    if (!snapshots) return
+    const entry = shared.entries.get('x')
+    for (const [n, disk] of disks.entries()) {
+      const saved = await disk.get('x')
+      if (saved?.version !== entry?.version || saved?.value !== entry?.value)
+        problems.push(
+          `${step}: replica ${n}'s snapshot holds v${saved?.version} ${saved?.value}, the store v${entry?.version} ${entry?.value}`,
         )
     }
   }
@@ -199,6 +246,7 @@ async function run(script: readonly Answer[], commands: readonly Command[]): Pro
         break
     }
     await vi.advanceTimersByTimeAsync(0)
+    await snapshotsAgree(`after ${JSON.stringify(c)}`)
     if (problems.length > 0) break
   }
 
@@ -213,10 +261,12 @@ async function run(script: readonly Answer[], commands: readonly Command[]): Pro
     for (const [n, r] of replicas.entries()) if (r.stopped) replicas[n] = boot(n)
     await vi.advanceTimersByTimeAsync(STOP_GRACE + LEASE_TTL + TIMEOUT + 2 * INTERVAL * 1.1)
     converged('after the store came back')
+    await snapshotsFollow('after the store came back')
     // And the fleet loads about once per interval, not once per replica.
     const before = nextId
     await vi.advanceTimersByTimeAsync(5 * INTERVAL)
     converged('five intervals later')
+    await snapshotsFollow('five intervals later')
     const loads = nextId - before
     if (loads < 4 || loads > 7) problems.push(`${loads} loads in 5 intervals by ${REPLICAS} replicas`)
   }
@@ -233,13 +283,19 @@ interface Gate {
   readonly held: (() => void)[]
 }
 
-function pausable(store: FleetStore, gate: Gate): FleetStore {
+/** `refused` collects the `version:value` of every write the store refused. */
+function pausable(store: FleetStore, gate: Gate, refused: Set<string>): FleetStore {
   const via = <T>(op: () => Promise<T>): Promise<T> =>
     gate.paused ? new Promise<T>((resolve, reject) => gate.held.push(() => op().then(resolve, reject))) : op()
   const fleet = store.fleet!
   return {
     get: (name) => via(() => store.get(name)),
-    set: (name, entry) => via(() => store.set(name, entry)),
+    set: (name, entry) =>
+      via(async () => {
+        const written = await store.set(name, entry)
+        if (!written) refused.add(`${entry.version}:${entry.value}`)
+        return written
+      }),
     delete: (name) => via(() => store.delete(name)),
     list: () => via(() => store.list()),
     close: () => store.close(),
