@@ -104,7 +104,8 @@ function header(): string {
     ['Node.js', process.version],
     // Other programs competing for the CPU show up in every timing: say how busy the machine was.
     [
-      'Load average at start (1/5/15 min)',
+      // Sections are rewritten one at a time (--only): this is the run that wrote last.
+      'Load average when the last run written here started (1/5/15 min)',
       os
         .loadavg()
         .map((l) => l.toFixed(2))
@@ -129,7 +130,7 @@ timing: absolute numbers move with the machine, ratios much less.
 
 \`\`\`sh
 npm run bench                     # every benchmark; the report goes to stdout
-npm run bench -- --only read      # one benchmark: read, latency, scale, file-store
+npm run bench -- --only read      # one benchmark: read, latency, scale, file-store, fleet
 npm run bench -- --write          # also rewrite the results below
 \`\`\`
 
