@@ -223,7 +223,11 @@ export function resolveSettings(base: Settings, raw: unknown, resource?: string)
   }
   const store = input.store
   if (store !== undefined && !isStore(store)) {
-    throw new OptionTypeError(label('store'), 'a store with get, set, delete, list and close methods', store)
+    throw new OptionTypeError(
+      label('store'),
+      'a store with get, set, delete, list and close methods (and attach and reopen, if given, methods too)',
+      store,
+    )
   }
   if (store?.fleet !== undefined && !isFleet(store.fleet)) {
     throw new OptionTypeError(
@@ -253,7 +257,10 @@ export function resolveSettings(base: Settings, raw: unknown, resource?: string)
 function isStore(value: unknown): value is Store {
   if (typeof value !== 'object' || value === null) return false
   const s = value as Record<string, unknown>
-  return ['get', 'set', 'delete', 'list', 'close'].every((m) => typeof s[m] === 'function')
+  return (
+    ['get', 'set', 'delete', 'list', 'close'].every((m) => typeof s[m] === 'function') &&
+    ['attach', 'reopen'].every((m) => s[m] === undefined || typeof s[m] === 'function')
+  )
 }
 
 function isFleet(value: unknown): boolean {

@@ -103,6 +103,8 @@ describe('options are validated at once', () => {
     [{ retry: true }, OptionTypeError, 'retry'],
     [{ equals: 'deep' }, OptionTypeError, 'equals'],
     [{ store: {} }, OptionTypeError, 'store'],
+    [{ store: { ...memoryStore(), reopen: true } }, OptionTypeError, 'store'],
+    [{ store: { ...memoryStore(), attach: 'yes' } }, OptionTypeError, 'store'],
     [{ store: { ...memoryStore(), fleet: { leaseTtl: 0 } } }, OptionTypeError, 'store.fleet'],
     [{ store: fleetWithLease(Number.NaN) }, OptionTypeError, 'store.fleet'],
     [{ store: fleetWithLease(-1) }, OptionTypeError, 'store.fleet'],
