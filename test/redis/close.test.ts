@@ -130,23 +130,26 @@ describe('redisStore: close()', () => {
     await store.close()
   })
 
-  it('works again after reopen(): a new connection for a store from a URL, and a new subscription', async () => {
-    const prefix = freshPrefix()
-    const store = redis.store({ via: 'url', prefix })
-    expect(await store.set('pods', { value: 1, version: 1, loadedAt: 1 })).toBe(true)
-    await store.close()
-    await expect(store.get('pods')).rejects.toBeInstanceOf(StoreError)
-    store.reopen?.()
-    expect(await store.set('pods', { value: 2, version: 2, loadedAt: 2 })).toBe(true)
-    expect(await store.get('pods')).toEqual({ value: 2, version: 2, loadedAt: 2 })
-    await subscribed(store, redis.client(), prefix)
-    const heard: [string, number][] = []
-    store.fleet.watch((name, version) => heard.push([name, version]))
-    await redis.store({ prefix }).set('pods', { value: 3, version: 3, loadedAt: 3 })
-    await until(() => heard.length > 0, 2_000, 'the announcement arrives')
-    expect(heard).toEqual([['pods', 3]])
-    await store.close()
-  })
+  it.each(['url', 'client'] as const)(
+    'works again after reopen(), with a new subscription (store from a %s)',
+    async (via) => {
+      const prefix = freshPrefix()
+      const store = redis.store({ via, prefix })
+      expect(await store.set('pods', { value: 1, version: 1, loadedAt: 1 })).toBe(true)
+      await store.close()
+      await expect(store.get('pods')).rejects.toBeInstanceOf(StoreError)
+      store.reopen?.()
+      expect(await store.set('pods', { value: 2, version: 2, loadedAt: 2 })).toBe(true)
+      expect(await store.get('pods')).toEqual({ value: 2, version: 2, loadedAt: 2 })
+      await subscribed(store, redis.client(), prefix)
+      const heard: [string, number][] = []
+      store.fleet.watch((name, version) => heard.push([name, version]))
+      await redis.store({ prefix }).set('pods', { value: 3, version: 3, loadedAt: 3 })
+      await until(() => heard.length > 0, 2_000, 'the announcement arrives')
+      expect(heard).toEqual([['pods', 3]])
+      await store.close()
+    },
+  )
 
   it('does not subscribe after close()', async () => {
     const own = new Redis(redis.server.url)
