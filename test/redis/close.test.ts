@@ -83,6 +83,15 @@ describe('redisStore: close()', () => {
     expect(run.exitAfterLastLine).toBeLessThan(1_000)
   })
 
+  it('leaves nothing open after a close, a reopen, more use and a second close', async () => {
+    const run = await runChild('reopen', 2_000)
+    expect(run.stderr).toBe('')
+    expect(run.lines.map((l) => l.step)).toEqual(['used', 'closed', 'used again', 'closed again'])
+    expect(run.lines[2]).toMatchObject({ ready: true })
+    expect(run.code).toBe(0)
+    expect(run.exitAfterLastLine).toBeLessThan(1_000)
+  })
+
   it('is what lets the process exit: the same process without close() keeps running', async () => {
     const run = await runChild('keep-open', 1_500)
     expect(run.lines.map((l) => l.step)).toEqual(['used'])
