@@ -545,7 +545,7 @@ export async function run(): Promise<string> {
     ...median(timings.naive),
   }
   const floor = median(timings.floor)
-  const machineText = (r: TimingResult) => (r.stealShare === undefined ? 'not measured' : pct(r.stealShare))
+  const stealText = (r: TimingResult) => (r.stealShare === undefined ? 'not measured' : pct(r.stealShare))
   const steals = Object.values(timings)
     .flat()
     .flatMap((r) => (r.stealShare === undefined ? [] : [r.stealShare]))
@@ -701,7 +701,7 @@ export async function run(): Promise<string> {
           ...[ever, floor, naive, naiveSplay].map((r) => pct(r.cpuShare)),
         ],
         ['CPU time per load', ...[ever, floor, naive, naiveSplay].map((r) => `${fmt(r.cpuPerLoadUs, 1)} µs`)],
-        ['CPU stolen by the hypervisor in the window', ...[ever, floor, naive, naiveSplay].map(machineText)],
+        ['CPU stolen by the hypervisor in the window', ...[ever, floor, naive, naiveSplay].map(stealText)],
         [
           'Period vs interval + load: mean / worst',
           ...[ever, floor, naive, naiveSplay].map(
@@ -752,7 +752,7 @@ export async function run(): Promise<string> {
           ...[everJitter, floorJitter].map((r) => pct(r.cpuShare)),
         ],
         ['CPU time per load', ...[everJitter, floorJitter].map((r) => `${fmt(r.cpuPerLoadUs, 1)} µs`)],
-        ['CPU stolen by the hypervisor in the window', ...[everJitter, floorJitter].map(machineText)],
+        ['CPU stolen by the hypervisor in the window', ...[everJitter, floorJitter].map(stealText)],
         ['Mean period vs interval + load', ...[everJitter, floorJitter].map((r) => pct(r.meanDeviation))],
       ],
     ),

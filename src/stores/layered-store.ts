@@ -16,16 +16,16 @@ import type { Store, StoreEntry } from './store.js'
  */
 export function layeredStore(first: Store, ...rest: Store[]): Store {
   const layers = [first, ...rest]
-  const settle = <T>(op: (s: Store) => Promise<T>) =>
-    Promise.allSettled(
-      layers.map((s) => {
-        try {
-          return op(s)
-        } catch (error) {
-          return Promise.reject(error)
-        }
-      }),
-    )
+  /** `op` on `layer`, a synchronous throw turned into a rejection. */
+  const call = <T>(layer: Store, op: (s: Store) => Promise<T>): Promise<T> => {
+    try {
+      return op(layer)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+  const settle = <T>(op: (s: Store) => Promise<T>, on: Store[] = layers) =>
+    Promise.allSettled(on.map((layer) => call(layer, op)))
   let report: ((error: unknown, resource?: string) => void) | undefined
   // Not awaited by close(): each layer's own close() deals with the writes it was given (the file
   // store flushes them), and a layer that never answers must not hold up a registry's stop().
@@ -37,13 +37,7 @@ export function layeredStore(first: Store, ...rest: Store[]): Store {
     for (const [i, result] of results.entries()) {
       if (result.status === 'rejected' || (i === 0 && first.fleet !== undefined)) continue
       if (result.value !== undefined && result.value.version >= newest.version) continue
-      let write: Promise<unknown>
-      try {
-        write = layers[i]!.set(name, newest)
-      } catch (error) {
-        write = Promise.reject(error)
-      }
-      write.then(undefined, (error: unknown) => report?.(error, name))
+      call(layers[i]!, (s) => s.set(name, newest)).then(undefined, (error: unknown) => report?.(error, name))
     }
   }
   /** Reports the lower layers' failed writes; whether one of them refused the entry. */
@@ -56,7 +50,7 @@ export function layeredStore(first: Store, ...rest: Store[]): Store {
     return refused
   }
   const writeBelow = async (name: string, entry: StoreEntry) => {
-    belowRefused(name, await settle((s) => (s === first ? Promise.resolve(true) : s.set(name, entry))))
+    belowRefused(name, await settle((s) => s.set(name, entry), rest))
   }
   // The first layer fences the fleet. A value it refuses (the fleet shares one of that version or
   // newer) goes to no other layer, so no snapshot keeps a value the fleet did not; one it cannot take

@@ -26,6 +26,26 @@ async function seeded(
   return store
 }
 
+/**
+ * A registry on `store` whose resource `pods` loads 'fresh', defined while the store's reads fail:
+ * its saved entry is not restored, so its versions begin again at 1.
+ */
+function unreadAtStart(store: Store) {
+  let readable = false
+  const resources = new Resources({
+    store: {
+      ...store,
+      get: (name) => (readable ? store.get(name) : Promise.reject(new Error('read failed'))),
+    },
+    interval: '1s',
+    jitter: 0,
+    onError: () => {},
+  })
+  const pods = resources.define('pods', () => 'fresh')
+  readable = true
+  return { resources, pods }
+}
+
 describe('warm start from a store', () => {
   it('resolves start({ wait: true }) with the restored value while the first load still runs', async () => {
     const store = await seeded({ pods: { value: 'saved', version: 4, age: 5_000 } })
@@ -77,18 +97,7 @@ describe('warm start from a store', () => {
 
   it('saves over the entry it could not read at start: the next value goes in under the next version', async () => {
     const store = await seeded({ pods: { value: 'old', version: 10, age: 60_000 } })
-    let readable = false
-    const resources = new Resources({
-      store: {
-        ...store,
-        get: (name) => (readable ? store.get(name) : Promise.reject(new Error('read failed'))),
-      },
-      interval: '1s',
-      jitter: 0,
-      onError: () => {},
-    })
-    const pods = resources.define('pods', () => 'fresh')
-    readable = true
+    const { resources, pods } = unreadAtStart(store)
     await resources.start({ wait: true }) // the read failed: the first load starts at version 1
     await vi.advanceTimersByTimeAsync(0)
     expect(await store.get('pods')).toMatchObject({ value: 'fresh', version: 11 })
@@ -218,19 +227,7 @@ describe('warm start from a store', () => {
     // The snapshot below holds version 10; the layer above was emptied, and the read at start failed.
     const upper = memoryStore()
     const lower = await seeded({ pods: { value: 'old', version: 10, age: 60_000 } })
-    let readable = false
-    const layers = layeredStore(upper, lower)
-    const resources = new Resources({
-      store: {
-        ...layers,
-        get: (name) => (readable ? layers.get(name) : Promise.reject(new Error('read failed'))),
-      },
-      interval: '1s',
-      jitter: 0,
-      onError: () => {},
-    })
-    const pods = resources.define('pods', () => 'fresh')
-    readable = true
+    const { resources, pods } = unreadAtStart(layeredStore(upper, lower))
     await resources.start({ wait: true }) // version 1: the upper layer takes it, the lower one refuses it
     await vi.advanceTimersByTimeAsync(0)
     expect(await lower.get('pods')).toMatchObject({ value: 'fresh', version: 11 })
