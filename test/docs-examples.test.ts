@@ -1,6 +1,6 @@
 // The examples of README.md ("Testing code that uses evergreen") and docs/testing.md, pasted as they
 // are: they import the built package by its name, as a user would.
-import { Resources } from 'evergreen'
+import { Resources } from 'evergreen-cache'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 
 beforeEach(() => vi.useFakeTimers())

@@ -25,16 +25,16 @@ describe('the built package', () => {
   beforeAll(() => ensureBuilt(), 120_000)
 
   it('is importable from ESM by its name', () => {
-    const out = node(['--input-type=module', '-e', `import * as m from 'evergreen'; ${probe}`])
+    const out = node(['--input-type=module', '-e', `import * as m from 'evergreen-cache'; ${probe}`])
     expect(JSON.parse(out)).toEqual({ value: 42, codes: 11, base: 'function' })
   })
 
   it('is requirable from CommonJS by its name', () => {
-    const out = node(['-e', `const m = require('evergreen'); ${probe}`])
+    const out = node(['-e', `const m = require('evergreen-cache'); ${probe}`])
     expect(JSON.parse(out)).toEqual({ value: 42, codes: 11, base: 'function' })
   })
 
-  it.each(['evergreen/file', 'evergreen/testing'])(
+  it.each(['evergreen-cache/file', 'evergreen-cache/testing'])(
     'resolves the subpath %s from ESM and CommonJS',
     (subpath) => {
       const esm = node([

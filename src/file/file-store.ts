@@ -459,8 +459,8 @@ class FileStore implements Store {
  * serves them at once (warm restart).
  *
  * ```ts
- * import { Resources } from 'evergreen'
- * import { fileStore } from 'evergreen/file'
+ * import { Resources } from 'evergreen-cache'
+ * import { fileStore } from 'evergreen-cache/file'
  * const resources = new Resources({ store: fileStore({ path: '/var/cache/app/evergreen.json' }) })
  * ```
  *

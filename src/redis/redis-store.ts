@@ -79,7 +79,7 @@ function asStoreError(error: unknown, what: string, resource?: string): StoreErr
  * writes, refresh leases and change notifications (fleet mode).
  *
  * ```ts
- * import { redisStore } from 'evergreen/redis'
+ * import { redisStore } from 'evergreen-cache/redis'
  * const resources = new Resources({ interval: '10s', store: redisStore({ client, prefix: 'myapp' }) })
  * ```
  */

@@ -48,7 +48,7 @@ const JSON_SHAPES: readonly [string, unknown][] = [
  *
  * ```ts
  * import { describe, it } from 'vitest'
- * import { storeConformance } from 'evergreen/testing'
+ * import { storeConformance } from 'evergreen-cache/testing'
  * storeConformance('my store', () => myStore(), { describe, it })
  * ```
  *
