@@ -34,14 +34,7 @@ export type { HealthReport, ResourceHealth, StartOptions } from './core/resource
 export { Resources } from './core/resources.js'
 export type { ResourceStatus } from './core/state.js'
 export type { Clock, TimerHandle } from './scheduling/clock.js'
+export type { EntryHead, FleetCoordinator, Lease } from './stores/fleet.js'
 export { layeredStore } from './stores/layered-store.js'
 export { memoryStore } from './stores/memory-store.js'
-export type {
-  EntryHead,
-  FleetCoordinator,
-  FleetStore,
-  Lease,
-  Store,
-  StoreContext,
-  StoreEntry,
-} from './stores/store.js'
+export type { FleetStore, Store, StoreContext, StoreEntry } from './stores/store.js'

@@ -1,6 +1,6 @@
 import type { LimiterJob } from '../scheduling/limiter.js'
 import type { Task } from '../scheduling/scheduler.js'
-import type { Lease } from '../stores/store.js'
+import type { Lease } from '../stores/fleet.js'
 import type { Resource } from './resource.js'
 
 /** What a loader receives. */

@@ -2,7 +2,8 @@ import type { Clock } from '../scheduling/clock.js'
 import type { DeadlineEntry, Deadlines } from '../scheduling/deadlines.js'
 import type { Limiter } from '../scheduling/limiter.js'
 import { type Scheduler, Task } from '../scheduling/scheduler.js'
-import type { FleetCoordinator, Lease, StoreEntry } from '../stores/store.js'
+import type { FleetCoordinator, Lease } from '../stores/fleet.js'
+import type { StoreEntry } from '../stores/store.js'
 import {
   type EvergreenError,
   ListenerError,

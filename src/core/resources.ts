@@ -364,6 +364,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
             error instanceof StoreError ? error : new StoreError(String(error), { resource, cause: error })
           this.#report(wrapped, resource)
         },
+        clock: this.#settings.clock,
       })
     } catch (error) {
       this.#report(new StoreError('a store failed to attach', { cause: error }), undefined)

@@ -1,14 +1,8 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis'
 import { type Duration, parseDuration } from '../core/duration.js'
 import { OptionRangeError, OptionTypeError, StoreError } from '../core/errors.js'
-import type {
-  EntryHead,
-  FleetCoordinator,
-  FleetStore,
-  Lease,
-  StoreContext,
-  StoreEntry,
-} from '../stores/store.js'
+import type { EntryHead, FleetCoordinator, Lease } from '../stores/fleet.js'
+import type { FleetStore, StoreContext, StoreEntry } from '../stores/store.js'
 import { ACQUIRE, RELEASE, RELEASE_OWNED, RENEW, WRITE } from './scripts.js'
 
 /** A client of ioredis: a single node, a Sentinel-managed one or a Cluster. */

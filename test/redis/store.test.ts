@@ -2,7 +2,7 @@
 // tokens (also after Redis lost its data) and change notifications, hostile ones included.
 import { describe, expect, it } from 'vitest'
 import { StoreError } from '../../src/core/errors.js'
-import type { Lease } from '../../src/stores/store.js'
+import type { Lease } from '../../src/stores/fleet.js'
 import { freshPrefix, pause, subscribed, until, useRedis } from './helpers.js'
 
 const redis = useRedis()
