@@ -1,4 +1,4 @@
-import { OptionTypeError } from './errors.js'
+import { OptionRangeError, OptionTypeError } from './errors.js'
 
 /** A duration: a number of milliseconds, or a string such as `'250ms'`, `'10s'`, `'5m'`, `'1h'`, `'1d'`. */
 export type Duration = number | `${number}${DurationUnit}`
@@ -26,4 +26,13 @@ export function parseDuration(input: unknown, option: string): number {
     return Number(match[1]) * UNIT_MS[match[2] as DurationUnit]
   }
   throw new OptionTypeError(option, "a duration: a number of ms or a string such as '10s'", input)
+}
+
+/** A {@link Duration} that must be positive (and finite unless `allowInfinity`), in ms; throws naming `option`. */
+export function positiveDuration(value: unknown, option: string, allowInfinity: boolean): number {
+  const ms = parseDuration(value, option)
+  const expected = allowInfinity ? 'a positive duration or Infinity' : 'a positive, finite duration'
+  if (!(ms > 0) || (!allowInfinity && !Number.isFinite(ms)))
+    throw new OptionRangeError(option, expected, value)
+  return ms
 }

@@ -1,7 +1,7 @@
 import type { Clock } from '../scheduling/clock.js'
 import { systemClock } from '../scheduling/clock.js'
 import type { Store } from '../stores/store.js'
-import { type Duration, parseDuration } from './duration.js'
+import { type Duration, parseDuration, positiveDuration } from './duration.js'
 import type { EvergreenError } from './errors.js'
 import { OptionRangeError, OptionTypeError } from './errors.js'
 
@@ -135,14 +135,6 @@ const RESOURCE_KEYS = new Set([
 ])
 const REGISTRY_KEYS = new Set([...RESOURCE_KEYS, 'concurrency', 'onError', 'clock'])
 REGISTRY_KEYS.delete('equals')
-
-function positiveDuration(value: unknown, option: string, allowInfinity: boolean): number {
-  const ms = parseDuration(value, option)
-  const expected = allowInfinity ? 'a positive duration or Infinity' : 'a positive, finite duration'
-  if (!(ms > 0) || (!allowInfinity && !Number.isFinite(ms)))
-    throw new OptionRangeError(option, expected, value)
-  return ms
-}
 
 function fraction(value: unknown, option: string): number {
   if (typeof value !== 'number') throw new OptionTypeError(option, 'a number', value)

@@ -1,5 +1,5 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis'
-import { type Duration, parseDuration } from '../core/duration.js'
+import { type Duration, positiveDuration } from '../core/duration.js'
 import { OptionRangeError, OptionTypeError, StoreError } from '../core/errors.js'
 import type { EntryHead, FleetCoordinator, Lease } from '../stores/fleet.js'
 import type { FleetStore, StoreContext, StoreEntry } from '../stores/store.js'
@@ -47,14 +47,6 @@ function safeParse(text: string): unknown {
   )
 }
 
-function positive(value: Duration | undefined, option: string, fallback: number): number {
-  if (value === undefined) return fallback
-  const ms = parseDuration(value, option)
-  if (!(ms > 0 && Number.isFinite(ms)))
-    throw new OptionRangeError(option, 'a positive, finite duration', value)
-  return ms
-}
-
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const timeout = new Promise<never>((_, reject) => {
@@ -89,8 +81,12 @@ export function redisStore(options: RedisStoreOptions): FleetStore {
   const prefix = options.prefix ?? DEFAULT_PREFIX
   if (typeof prefix !== 'string' || prefix.length === 0)
     throw new OptionTypeError('prefix', 'a non-empty string', prefix)
-  const leaseTtl = positive(options.leaseTtl, 'leaseTtl', DEFAULT_LEASE_TTL)
-  const commandTimeout = positive(options.commandTimeout, 'commandTimeout', DEFAULT_COMMAND_TIMEOUT)
+  const leaseTtl =
+    options.leaseTtl === undefined ? DEFAULT_LEASE_TTL : positiveDuration(options.leaseTtl, 'leaseTtl', false)
+  const commandTimeout =
+    options.commandTimeout === undefined
+      ? DEFAULT_COMMAND_TIMEOUT
+      : positiveDuration(options.commandTimeout, 'commandTimeout', false)
   const serialize = options.serialize ?? ((value: unknown) => JSON.stringify(value))
   const deserialize = options.deserialize ?? safeParse
   const maxMessage = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE
