@@ -26,7 +26,8 @@ export type ErrorCode =
   | 'E_LISTENER'
   | 'E_STORE'
 
-interface EvergreenErrorOptions {
+/** Options of an {@link EvergreenError}: its cause and the resource it concerns. */
+export interface EvergreenErrorOptions {
   resource?: string | undefined
   cause?: unknown
 }

@@ -1,66 +1,105 @@
 import type { EvergreenError, LoadError, StoreError } from './errors.js'
 import type { ValueSource } from './state.js'
 
-/** Builds the payload of a `'load'` event: a load succeeded. */
+/** A load succeeded. */
+export interface LoadEvent {
+  readonly name: string
+  /** How long the loader took, in ms. */
+  readonly duration: number
+  /** Whether the value changed (by `equals`). */
+  readonly changed: boolean
+  readonly version: number
+  readonly attempt: number
+}
+
+/** A load failed; the last good value (if any) was kept. */
+export interface ErrorEvent {
+  readonly name: string
+  readonly error: LoadError
+  readonly attempt: number
+  /** Ms until the next attempt. */
+  readonly retryIn: number
+  /** Whether a last good value is still served. */
+  readonly hasValue: boolean
+}
+
+/** The resource has a new value (loaded, restored or taken from another replica). */
+export interface ChangeEvent {
+  readonly name: string
+  readonly value: unknown
+  readonly previous: unknown
+  readonly version: number
+  readonly source: ValueSource
+}
+
+/** A saved value was served before any load. */
+export interface RestoreEvent {
+  readonly name: string
+  readonly version: number
+  /** Age of the saved value, in ms. */
+  readonly age: number
+}
+
+/**
+ * A store could not read, write or decode (a corrupt snapshot, a value that cannot be serialised,
+ * Redis down). What is in memory is unaffected.
+ */
+export interface StoreErrorEvent {
+  readonly name: string | undefined
+  readonly error: StoreError
+}
+
+/** Every event a registry emits, with its payload. */
+export interface ResourcesEvents {
+  load: LoadEvent
+  error: ErrorEvent
+  change: ChangeEvent
+  restore: RestoreEvent
+  storeError: StoreErrorEvent
+}
+
+/** Builds the payload of a `'load'` event. */
 export function loadEvent(
   name: string,
   duration: number,
   changed: boolean,
   version: number,
   attempt: number,
-) {
+): LoadEvent {
   return { name, duration, changed, version, attempt }
 }
 
-/** Builds the payload of an `'error'` event: a load failed and the last good value (if any) was kept. */
+/** Builds the payload of an `'error'` event. */
 export function errorEvent(
   name: string,
   error: LoadError,
   attempt: number,
   retryIn: number,
   hasValue: boolean,
-) {
+): ErrorEvent {
   return { name, error, attempt, retryIn, hasValue }
 }
 
-/** Builds the payload of a `'change'` event: the resource has a new value (loaded or restored). */
+/** Builds the payload of a `'change'` event. */
 export function changeEvent(
   name: string,
   value: unknown,
   previous: unknown,
   version: number,
   source: ValueSource,
-) {
+): ChangeEvent {
   return { name, value, previous, version, source }
 }
 
-/** Builds the payload of a `'restore'` event: a saved value was served before any load. */
-export function restoreEvent(name: string, version: number, age: number) {
+/** Builds the payload of a `'restore'` event. */
+export function restoreEvent(name: string, version: number, age: number): RestoreEvent {
   return { name, version, age }
 }
 
-/**
- * Builds the payload of a `'storeError'` event: a store could not read, write or decode (a corrupt
- * snapshot, a value that cannot be serialised, Redis down). What is in memory is unaffected.
- */
-export function storeErrorEvent(name: string | undefined, error: StoreError) {
+/** Builds the payload of a `'storeError'` event. */
+export function storeErrorEvent(name: string | undefined, error: StoreError): StoreErrorEvent {
   return { name, error }
 }
-
-/** Every event a registry emits, with its payload. */
-export interface ResourcesEvents {
-  load: ReturnType<typeof loadEvent>
-  error: ReturnType<typeof errorEvent>
-  change: ReturnType<typeof changeEvent>
-  restore: ReturnType<typeof restoreEvent>
-  storeError: ReturnType<typeof storeErrorEvent>
-}
-
-export type LoadEvent = ResourcesEvents['load']
-export type ErrorEvent = ResourcesEvents['error']
-export type ChangeEvent = ResourcesEvents['change']
-export type RestoreEvent = ResourcesEvents['restore']
-export type StoreErrorEvent = ResourcesEvents['storeError']
 
 /** Removes the listener it was returned for. Calling it twice is harmless. */
 export type Unsubscribe = () => void

@@ -1,7 +1,6 @@
 import type { LimiterJob } from '../scheduling/limiter.js'
 import type { Task } from '../scheduling/scheduler.js'
 import type { Lease } from '../stores/fleet.js'
-import type { Resource } from './resource.js'
 
 /** What a loader receives. */
 export interface LoadContext<T> {
@@ -17,6 +16,17 @@ export interface LoadContext<T> {
 
 /** Produces a resource's value. May return it or a promise of it. */
 export type Loader<T> = (context: LoadContext<T>) => T | Promise<T>
+
+/** What a load reports to: the refresh machine of its resource. */
+export interface LoadOwner<T> {
+  readonly name: string
+  /** The limiter gave the load a slot: call the loader. */
+  begin(load: Load<T>): void
+  /** The loader's promise fulfilled. */
+  succeeded(load: Load<T>, value: T): void
+  /** The loader's promise rejected (or the loader threw). */
+  failed(load: Load<T>, error: unknown): void
+}
 
 const QUEUED = 0
 const RUNNING = 1
@@ -51,7 +61,7 @@ export class Load<T> implements LimiterJob, LoadContext<T> {
   #extra: Extra<T> | undefined = undefined
 
   constructor(
-    readonly owner: Resource<T>,
+    readonly owner: LoadOwner<T>,
     readonly previous: T | undefined,
     readonly attempt: number,
   ) {}
@@ -107,10 +117,10 @@ export class Load<T> implements LimiterJob, LoadContext<T> {
   }
 
   begin(): void {
-    this.owner._begin(this)
+    this.owner.begin(this)
   }
 
-  /** @internal The limiter gave it a slot and the loader is about to be called. */
+  /** The limiter gave it a slot and the loader is about to be called. */
   markRunning(): void {
     this.#phase = RUNNING
   }

@@ -1,7 +1,7 @@
 import type { Clock } from '../scheduling/clock.js'
 import { systemClock } from '../scheduling/clock.js'
 import type { Store } from '../stores/store.js'
-import { type Duration, parseDuration, positiveDuration } from './duration.js'
+import { type Duration, positiveDuration } from './duration.js'
 import type { EvergreenError } from './errors.js'
 import { OptionRangeError, OptionTypeError } from './errors.js'
 
@@ -90,8 +90,10 @@ export interface ResourcesOptions extends Omit<ResourceOptions, 'equals'> {
 export interface Settings {
   readonly interval: number
   readonly jitter: number
-  /** `undefined` until given: then it follows `jitter` (1 with jitter, 0 without). */
-  readonly splay: number | undefined
+  /** The splay in effect: as given, or following `jitter` (1 with jitter, 0 without). */
+  readonly splay: number
+  /** Whether `splay` was given (on the registry or the resource) rather than following `jitter`. */
+  readonly splayGiven: boolean
   readonly timeout: number
   readonly retry: { readonly initial: number; readonly factor: number; readonly max: number } | undefined
   readonly maxStale: number
@@ -169,7 +171,16 @@ export function resolveSettings(base: Settings, raw: unknown, resource?: string)
     input.interval === undefined ? base.interval : positiveDuration(input.interval, label('interval'), false)
 
   const jitter = input.jitter === undefined ? base.jitter : fraction(input.jitter, label('jitter'))
-  const splay = input.splay === undefined ? base.splay : fraction(input.splay, label('splay'))
+  // The splay default is decided here, once: it follows the jitter in effect unless given.
+  const splayGiven = input.splay !== undefined || base.splayGiven
+  const splay =
+    input.splay !== undefined
+      ? fraction(input.splay, label('splay'))
+      : base.splayGiven
+        ? base.splay
+        : jitter > 0
+          ? 1
+          : 0
 
   const timeout =
     input.timeout === undefined ? base.timeout : positiveDuration(input.timeout, label('timeout'), true)
@@ -236,6 +247,7 @@ export function resolveSettings(base: Settings, raw: unknown, resource?: string)
     interval,
     jitter,
     splay,
+    splayGiven,
     timeout,
     retry,
     maxStale,
@@ -270,7 +282,8 @@ function isFleet(value: unknown): boolean {
 const BASE_SETTINGS: Settings = {
   interval: DEFAULTS.interval,
   jitter: DEFAULTS.jitter,
-  splay: undefined,
+  splay: 1,
+  splayGiven: false,
   timeout: DEFAULTS.timeout,
   retry: { initial: DEFAULTS.retryInitial, factor: DEFAULTS.retryFactor, max: DEFAULTS.interval },
   maxStale: DEFAULTS.maxStale,
@@ -316,6 +329,11 @@ export function resolveRegistrySettings(raw: unknown): RegistrySettings {
     (typeof immediate !== 'function' || typeof clearImmediate !== 'function')
   ) {
     throw new OptionTypeError('clock', 'setImmediate and clearImmediate both functions, or neither', clock)
+  }
+  for (const optional of ['monotonic', 'random'] as const) {
+    if (clock[optional] !== undefined && typeof clock[optional] !== 'function') {
+      throw new OptionTypeError(`clock.${optional}`, 'a function, if given', clock[optional])
+    }
   }
   return { defaults, concurrency, onError, clock }
 }

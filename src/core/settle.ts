@@ -40,11 +40,11 @@ class Watcher {
     // which tsx uses) name such functions at run time, giving each its own property storage.
     this.onValue = (value) => {
       const load = release(this)
-      if (load !== undefined) load.owner._succeeded(load, value)
+      if (load !== undefined) load.owner.succeeded(load, value)
     }
     this.onError = (error) => {
       const load = release(this)
-      if (load !== undefined) load.owner._failed(load, error)
+      if (load !== undefined) load.owner.failed(load, error)
     }
   }
 }

@@ -11,6 +11,81 @@ import type { LoadError } from './errors.js'
  */
 export type ResourceStatus = 'pending' | 'ready' | 'restored' | 'degraded' | 'failed' | 'stale'
 
+/**
+ * Where a resource stands in its refresh cycle, as one small integer (compact per-key state can hold
+ * it in a typed array). It changes only through {@link step}:
+ * - `IDLE`: nothing in flight, nothing scheduled (defined before `start()`, or loaded by `refresh()`
+ *   while not started);
+ * - `RESTORING`: only the read of its saved entry is under way;
+ * - `CLAIMING`: fleet mode, asking the fleet whether to load, adopt or wait;
+ * - `QUEUED`: a load waits for a slot (or for the restore);
+ * - `LOADING`: the loader runs;
+ * - `SCHEDULED`: the next refresh is due at a set time;
+ * - `STOPPED`: the registry stopped; a `start()` reopens it;
+ * - `REMOVED`: final.
+ */
+export const IDLE = 0
+export const RESTORING = 1
+export const CLAIMING = 2
+export const QUEUED = 3
+export const LOADING = 4
+export const SCHEDULED = 5
+export const STOPPED = 6
+export const REMOVED = 7
+export type Phase = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7
+
+/** What moves a resource through its {@link Phase}s. */
+export type LifecycleEvent =
+  | 'restore'
+  | 'restored'
+  | 'claim'
+  | 'queue'
+  | 'run'
+  | 'schedule'
+  | 'settle'
+  | 'stop'
+  | 'remove'
+  | 'reopen'
+
+/**
+ * The lifecycle's reducer: the phase after `event` in `phase`. A stopped resource moves only on
+ * `reopen` (or `remove`); a removed one never moves again. Events that do not apply leave the phase.
+ */
+export function step(phase: Phase, event: LifecycleEvent): Phase {
+  if (phase === REMOVED) return REMOVED
+  if (event === 'remove') return REMOVED
+  if (event === 'stop') return STOPPED
+  if (phase === STOPPED) return event === 'reopen' ? IDLE : STOPPED
+  switch (event) {
+    case 'restore':
+      return phase === IDLE ? RESTORING : phase
+    case 'restored':
+      return phase === RESTORING ? IDLE : phase
+    case 'claim':
+      return CLAIMING
+    case 'queue':
+      return QUEUED
+    case 'run':
+      return phase === QUEUED ? LOADING : phase
+    case 'schedule':
+      return SCHEDULED
+    case 'settle':
+      return IDLE
+    case 'reopen':
+      return phase
+  }
+}
+
+/** Whether a resource in `phase` has a load in flight (or queued for a slot). */
+export function isLoading(phase: Phase): boolean {
+  return phase === QUEUED || phase === LOADING
+}
+
+/** Whether a resource in `phase` was stopped or removed: no load may start. */
+export function isClosed(phase: Phase): boolean {
+  return phase >= STOPPED
+}
+
 /** Where a value came from: `load` (this process), `store` (restored at start), `fleet` (another replica). */
 export type ValueSource = 'load' | 'store' | 'fleet'
 
@@ -158,7 +233,7 @@ export function applyLoaded<T>(
   return replaced
 }
 
-/** The status of `state` at clock time `now`. */
+/** The status of `state` at (monotonic) clock time `now`. */
 export function statusOf(state: ResourceState, now: number, maxStale: number): ResourceStatus {
   if (!state.hasValue) return state.error === undefined ? 'pending' : 'failed'
   if (now - state.updatedAt > maxStale) return 'stale'

@@ -6,8 +6,22 @@ export type TimerHandle = unknown
  * Inject one to drive a registry from a simulated clock; the default wraps the globals.
  */
 export interface Clock {
-  /** Milliseconds since an arbitrary epoch; must never go backwards by more than a clock adjustment. */
+  /**
+   * Wall-clock milliseconds since the epoch: used only for timestamps that leave the process (the
+   * `loadedAt` of saved entries) and those shown to users. It may step back or forth.
+   */
   now(): number
+  /**
+   * Optional. Milliseconds since an arbitrary origin that never step: delays, deadlines and ages are
+   * measured on it, so a wall-clock step changes no refresh time and no age. Without it, `now()`
+   * serves for both (a simulated clock stays simulated). The default clock uses `performance.now()`.
+   */
+  monotonic?(): number
+  /**
+   * Optional. A number uniform in [0, 1): the one source of randomness (jitter, splay), so a
+   * simulation can seed it. @default Math.random
+   */
+  random?(): number
   /** Arms a one-shot timer. The timer must not keep the process alive. */
   setTimeout(callback: () => void, ms: number): TimerHandle
   /** Cancels a timer armed by {@link Clock.setTimeout}; unknown handles are ignored. */
@@ -34,6 +48,9 @@ interface Unrefable {
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () =>
+    typeof globalThis.performance?.now === 'function' ? globalThis.performance.now() : Date.now(),
+  random: () => Math.random(),
   setTimeout(callback, ms) {
     const handle = globalThis.setTimeout(callback, ms) as unknown
     // Node and Bun return objects with unref(); browsers and Deno return numbers.

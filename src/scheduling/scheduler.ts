@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from './clock.js'
 import { type HeapEntry, MinHeap } from './heap.js'
+import { monotonicOf } from './timeline.js'
 import { inWheel, TimingWheel, type WheelEntry } from './wheel.js'
 
 /**
@@ -53,6 +54,8 @@ export interface SchedulerOptions {
  */
 export class Scheduler {
   readonly #clock: Clock
+  /** The clock's monotonic reading: due times are on that timeline. */
+  readonly #now: () => number
   readonly #heap = new MinHeap<Task>()
   readonly #wheel: TimingWheel<Task>
   readonly #sliceMs: number
@@ -71,7 +74,8 @@ export class Scheduler {
 
   constructor(clock: Clock, options: SchedulerOptions = {}) {
     this.#clock = clock
-    this.#wheel = new TimingWheel(clock.now())
+    this.#now = monotonicOf(clock)
+    this.#wheel = new TimingWheel(this.#now())
     this.#sliceMs = options.sliceMs ?? 1
     this.#onError = options.onError ?? (() => {})
     this.#elapsed = options.elapsed ?? realElapsed
@@ -86,18 +90,18 @@ export class Scheduler {
    * Schedules `task` to run `delay` ms from now, moving it if it was already scheduled. `now` may be
    * passed by a caller that has just read the clock.
    */
-  schedule(task: Task, delay: number, now: number = this.#clock.now()): void {
+  schedule(task: Task, delay: number, now: number = this.#now()): void {
     this.scheduleAt(task, now + Math.max(0, delay))
   }
 
-  /** Schedules `task` to run at the absolute clock time `at`. */
+  /** Schedules `task` to run at the absolute (monotonic) clock time `at`. */
   scheduleAt(task: Task, at: number): void {
     task.at = at
     task.seq = this.#seq++
     const wheel = this.#wheel
     if (inWheel(task.slot)) wheel.remove(task)
     // An empty wheel left behind by a long wait moves up to now, so a near task can go in it.
-    if (wheel.size === 0 && !wheel.covers(at)) wheel.rebase(this.#clock.now())
+    if (wheel.size === 0 && !wheel.covers(at)) wheel.rebase(this.#now())
     if (wheel.covers(at)) {
       if (task.slot >= 0) this.#heap.remove(task)
       wheel.add(task, at)
@@ -137,7 +141,7 @@ export class Scheduler {
     const at = Math.min(this.#heap.peek()?.at ?? Number.POSITIVE_INFINITY, this.#wheel.next())
     if (at === Number.POSITIVE_INFINITY) return
     const clock = this.#clock
-    const delay = Math.min(Math.max(0, Math.ceil(at - clock.now())), MAX_TIMER_DELAY)
+    const delay = Math.min(Math.max(0, Math.ceil(at - this.#now())), MAX_TIMER_DELAY)
     this.#armedAt = at
     // Work already due goes on as soon as pending I/O is served: a zero-delay timer would wait for
     // the next timers phase (at least a millisecond in Node), which caps how fast a backlog drains.
@@ -158,10 +162,9 @@ export class Scheduler {
     this.#timer = undefined
     this.#armedAt = Number.POSITIVE_INFINITY
     this.#running = true
-    const clock = this.#clock
     const heap = this.#heap
     const wheel = this.#wheel
-    const now = clock.now()
+    const now = this.#now()
     const elapsed = this.#elapsed
     const sliceEnd = elapsed() + this.#sliceMs
     // Tasks (re)scheduled while this pass runs wait for the next one, even when already due: a task

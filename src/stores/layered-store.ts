@@ -1,3 +1,4 @@
+import { callAsync } from '../core/async.js'
 import type { Store, StoreEntry } from './store.js'
 
 /**
@@ -17,13 +18,7 @@ import type { Store, StoreEntry } from './store.js'
 export function layeredStore(first: Store, ...rest: Store[]): Store {
   const layers = [first, ...rest]
   /** `op` on `layer`, a synchronous throw turned into a rejection. */
-  const call = <T>(layer: Store, op: (s: Store) => Promise<T>): Promise<T> => {
-    try {
-      return op(layer)
-    } catch (error) {
-      return Promise.reject(error)
-    }
-  }
+  const call = <T>(layer: Store, op: (s: Store) => Promise<T>): Promise<T> => callAsync(() => op(layer))
   const settle = <T>(op: (s: Store) => Promise<T>, on: Store[] = layers) =>
     Promise.allSettled(on.map((layer) => call(layer, op)))
   let report: ((error: unknown, resource?: string) => void) | undefined

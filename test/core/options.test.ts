@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
+import { engineOf } from '../../src/core/resource.js'
 import {
   memoryStore,
   OptionRangeError,
@@ -183,7 +184,7 @@ describe('durations', () => {
       fc.property(input, (interval) => {
         let ms: number
         try {
-          ms = registry().define('r', () => 1, { interval: interval as never }).settings.interval
+          ms = engineOf(registry().define('r', () => 1, { interval: interval as never })).settings.interval
         } catch (error) {
           if (!(error instanceof OptionTypeError || error instanceof OptionRangeError)) throw error
           expect(error.option).toBe('interval" of resource "r')

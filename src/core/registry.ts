@@ -1,7 +1,9 @@
 import { Deadlines } from '../scheduling/deadlines.js'
 import { Limiter } from '../scheduling/limiter.js'
 import { Scheduler } from '../scheduling/scheduler.js'
-import type { Store } from '../stores/store.js'
+import { Timeline } from '../scheduling/timeline.js'
+import { both } from './async.js'
+import { Engine } from './engine.js'
 import {
   DuplicateResourceError,
   type EvergreenError,
@@ -13,6 +15,9 @@ import {
   UndefinedResourceError,
 } from './errors.js'
 import { Emitter, type ResourcesEvents, storeErrorEvent, type Unsubscribe } from './events.js'
+import { type HealthReport, isUnhealthy, type ResourceHealth } from './health.js'
+import type { EngineHost, TimedEntry } from './host.js'
+import type { Loader } from './load.js'
 import { LoadTable } from './load-table.js'
 import {
   type RegistrySettings,
@@ -21,9 +26,10 @@ import {
   resolveRegistrySettings,
   resolveSettings,
 } from './options.js'
-import { type Loader, Resource, type ResourceHost, type ResourceTask } from './resource.js'
-import type { ResourceStatus } from './state.js'
-import { holdStore, releaseStore } from './store-holders.js'
+import { RegistryStores } from './registry-stores.js'
+import { engineOf, handleOf, type Resource } from './resource.js'
+
+export type { HealthReport, ResourceHealth } from './health.js'
 
 /** Options of {@link Resources.start}. */
 export interface StartOptions {
@@ -35,29 +41,18 @@ export interface StartOptions {
   wait?: boolean
 }
 
-/** Health of one resource, as reported by {@link Resources.status}. */
-export interface ResourceHealth {
-  readonly name: string
-  readonly status: ResourceStatus
-  /** Age of the value in ms, or `undefined` without a value. */
-  readonly age: number | undefined
-  readonly lastError: LoadError | undefined
-  readonly loads: number
-  readonly failures: number
-  readonly consecutiveFailures: number
-  readonly version: number
-  readonly loading: boolean
-  /** Ms until the next scheduled load, or `undefined` while loading or stopped. */
-  readonly nextRefreshIn: number | undefined
-}
+/**
+ * Where the registry stands: `stopped` (never started, or stopped with nothing to wait for),
+ * `started`, or `stopping` until `drained` (loads given their grace, stores closed). Every `stop()`
+ * makes a new `stopping` state, so a `start()` that waits for one gives way to a later `stop()`.
+ */
+type RunState =
+  | { readonly kind: 'stopped' }
+  | { readonly kind: 'started' }
+  | { readonly kind: 'stopping'; readonly drained: Promise<void> }
 
-/** A health report, for a readiness probe. */
-export interface HealthReport {
-  /** True when every resource has a value within its `maxStale`. */
-  readonly healthy: boolean
-  readonly started: boolean
-  readonly resources: readonly ResourceHealth[]
-}
+const STOPPED_STATE: RunState = { kind: 'stopped' }
+const STARTED_STATE: RunState = { kind: 'started' }
 
 /**
  * Awaits `promise` with the process kept alive. Our timers are unref'd; while a caller awaits
@@ -92,14 +87,9 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   readonly #settings: RegistrySettings
   readonly #resources = new Map<string, Resource<unknown>>()
   readonly #events: Emitter<ResourcesEvents>
-  readonly #host: ResourceHost & { started: boolean }
-  #stopping: Promise<void> | undefined
-  /** Calls of `stop()` so far: a `start()` waiting for a stop to finish gives way to a later `stop()`. */
-  #stops = 0
-  /** Every store this registry has used: attached once, held while started (see store-holders.ts). */
-  readonly #attached = new Set<Store>()
-  /** How to stop hearing each fleet store's announcements: dropped by `stop()`, renewed by `start()`. */
-  readonly #unwatch = new Map<Store, () => void>()
+  readonly #host: EngineHost & { started: boolean }
+  #run: RunState = STOPPED_STATE
+  readonly #stores: RegistryStores
   /** When each resource last reported a store error: a store that is down must not flood `onError`. */
   readonly #storeErrorAt = new Map<string, number>()
 
@@ -108,25 +98,32 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     this.#settings = settings
     const report = (error: EvergreenError, resource: string | undefined) => this.#report(error, resource)
     this.#events = new Emitter((error, event) => report(new ListenerError(event, error), undefined))
-    const clock = settings.clock
-    const scheduler = new Scheduler(clock, {
+    const time = new Timeline(settings.clock)
+    const scheduler = new Scheduler(settings.clock, {
       onError: (error) => report(new ListenerError('scheduler', error), undefined),
     })
     this.#host = {
-      clock,
+      time,
       scheduler,
-      deadlines: new Deadlines<ResourceTask>(
-        scheduler,
-        () => clock.now(),
-        (task) => task.owner._timedOut(),
-      ),
+      deadlines: new Deadlines<TimedEntry>(scheduler, time.now, (entry) => entry.timedOut()),
       limiter: new Limiter(settings.concurrency),
       loads: new LoadTable(),
       events: this.#events,
+      random: () => time.random(),
       started: false,
       report,
     }
-    if (settings.defaults.store !== undefined) this.#attach(settings.defaults.store)
+    this.#stores = new RegistryStores(this, settings.clock, report, (name, version) => {
+      const resource = this.#resources.get(name)
+      if (resource !== undefined) engineOf(resource).announced(version)
+    })
+    if (settings.defaults.store !== undefined) this.#stores.attach(settings.defaults.store, false)
+  }
+
+  /** Moves the registry to `run`; the engines read `started` from the host. */
+  #enter(run: RunState): void {
+    this.#run = run
+    this.#host.started = run.kind === 'started'
   }
 
   /**
@@ -140,11 +137,12 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       throw new OptionTypeError(`loader" of resource "${name}`, 'a function', loader)
     if (this.#resources.has(name)) throw new DuplicateResourceError(name)
     const settings = resolveSettings(this.#settings.defaults, options, name)
-    if (settings.store !== undefined) this.#attach(settings.store)
-    const resource = new Resource<T>(name, loader, settings, this.#host)
+    if (settings.store !== undefined) this.#stores.attach(settings.store, this.#host.started)
+    const engine = new Engine<T>(name, loader, settings, this.#host)
+    const resource = handleOf(engine)
     this.#resources.set(name, resource as Resource<unknown>)
-    resource._restore()
-    if (this.#host.started) resource._start()
+    engine.restore()
+    if (this.#host.started) engine.start()
     return resource
   }
 
@@ -171,7 +169,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     const resource = this.#resources.get(name)
     if (resource === undefined) return false
     this.#resources.delete(name)
-    resource._stop('was removed', true)
+    engineOf(resource).stop(true)
     return true
   }
 
@@ -202,29 +200,32 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   async start(options: StartOptions = {}): Promise<void> {
     if (typeof options !== 'object' || options === null)
       throw new OptionTypeError('start options', 'an object', options)
-    const stops = this.#stops
-    if (!this.#host.started && this.#stopping !== undefined) await this.#stopping
-    // Checked after the wait: the last of start() and stop() called decides, and two starts start once.
-    if (!this.#host.started && stops === this.#stops) {
-      this.#stopping = undefined
-      this.#host.started = true
-      for (const store of this.#attached) this.#hold(store)
-      // The resources that start together share out the interval for their first refreshes, in the
-      // order they were defined (see splay in timing.md).
-      const count = this.#resources.size
-      let index = 0
-      for (const resource of this.#resources.values()) {
-        resource._reopen()
-        resource._start(index++, count)
-      }
-    }
+    const run = this.#run
+    if (run.kind === 'stopping') await run.drained
+    // Checked after the wait: the last of start() and stop() called decides (a stop called meanwhile
+    // made a new state), and two starts start once.
+    if (this.#run === run && run.kind !== 'started') this.#begin()
     if (options.wait !== true) return
-    const resources = [...this.#resources.values()]
+    const engines = [...this.#resources.values()].map((r) => engineOf(r))
     // Our timers are unref'd; while the caller awaits the first loads (each bounded by its timeout),
     // the process must not exit under them with the await unsettled.
-    await keptAlive(Promise.all(resources.map((r) => r._firstSettled())))
-    const errors = resources.map((r) => r._syncError()).filter((e): e is LoadError => e !== undefined)
+    await keptAlive(Promise.all(engines.map((e) => e.whenFirstSettled())))
+    const errors = engines.map((e) => e.syncError()).filter((e): e is LoadError => e !== undefined)
     if (errors.length > 0) throw new SyncError(errors)
+  }
+
+  #begin(): void {
+    this.#enter(STARTED_STATE)
+    this.#stores.holdAll()
+    // The resources that start together share out the interval for their first refreshes, in the
+    // order they were defined (see splay in timing.md).
+    const count = this.#resources.size
+    let index = 0
+    for (const resource of this.#resources.values()) {
+      const engine = engineOf(resource)
+      engine.reopen()
+      engine.start(index++, count)
+    }
   }
 
   /**
@@ -234,7 +235,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
    * Idempotent.
    */
   stop(): Promise<void> {
-    this.#stops++
+    const run = this.#run
     this.#host.started = false
     // The queue goes first: each aborted load frees its slot, which would begin the next queued load
     // (a loader called only to be aborted a moment later).
@@ -243,54 +244,25 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     // refreshed meanwhile) is aborted too; for a resource already stopped this does nothing.
     const pending: Promise<void>[] = []
     for (const resource of this.#resources.values()) {
-      const done = resource._stop('was stopped', false)
+      const done = engineOf(resource).stop(false)
       if (done !== undefined) pending.push(done)
     }
     this.#host.scheduler.clear()
-    if (this.#stopping === undefined) {
-      if (pending.length === 0 && this.#attached.size === 0) return Promise.resolve()
-      this.#stopping = this.#drain(pending)
-    } else if (pending.length > 0) {
-      this.#stopping = Promise.all([this.#stopping, this.#settled(pending)]).then(() => {})
-    }
-    return this.#stopping
+    let drained: Promise<void>
+    if (run.kind === 'stopping') {
+      drained = pending.length > 0 ? both(run.drained, this.#settled(pending)) : run.drained
+    } else if (pending.length === 0 && this.#stores.size === 0) {
+      this.#enter(STOPPED_STATE)
+      return Promise.resolve()
+    } else drained = this.#drain(pending)
+    this.#enter({ kind: 'stopping', drained })
+    return drained
   }
 
   async #drain(pending: Promise<void>[]): Promise<void> {
     await this.#settled(pending)
-    for (const unwatch of this.#unwatch.values()) unwatch()
-    this.#unwatch.clear()
     // A store another started registry still runs on stays open for it.
-    const closing = [...this.#attached].filter((store) => releaseStore(store, this))
-    await Promise.all(
-      closing.map((store) =>
-        store
-          .close()
-          .then(undefined, (error: unknown) =>
-            this.#report(new StoreError('could not close a store', { cause: error }), undefined),
-          ),
-      ),
-    )
-  }
-
-  /** This registry runs on `store`: reopens it if a stop closed it, and listens to its fleet again. */
-  #hold(store: Store): void {
-    try {
-      holdStore(store, this)
-      this.#watch(store)
-    } catch (error) {
-      this.#report(new StoreError('a store failed to reopen', { cause: error }), undefined)
-    }
-  }
-
-  /** Fleet mode: another replica's announcement of a new version makes the resource fetch it. */
-  #watch(store: Store): void {
-    const fleet = store.fleet
-    if (fleet === undefined || this.#unwatch.has(store)) return
-    this.#unwatch.set(
-      store,
-      fleet.watch((name, version) => this.#resources.get(name)?._announced(version)),
-    )
+    await this.#stores.release()
   }
 
   /** Resolves once the loads behind `pending` have settled, or after the grace for loaders that ignore their signal. */
@@ -313,10 +285,11 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   status(): HealthReport {
     const resources: ResourceHealth[] = []
     let healthy = true
-    const now = this.#settings.clock.now()
+    const time = this.#host.time
     for (const resource of this.#resources.values()) {
       const s = resource.peek()
-      if (s.status === 'pending' || s.status === 'failed' || s.status === 'stale') healthy = false
+      if (isUnhealthy(s.status)) healthy = false
+      const engine = engineOf(resource)
       resources.push({
         name: s.name,
         status: s.status,
@@ -327,7 +300,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
         consecutiveFailures: s.consecutiveFailures,
         version: s.version,
         loading: s.loading,
-        nextRefreshIn: s.nextRefreshAt === undefined ? undefined : Math.max(0, s.nextRefreshAt - now),
+        nextRefreshIn: s.nextRefreshAt === undefined ? undefined : Math.max(0, engine.at - time.now()),
       })
     }
     return { healthy, started: this.#host.started, resources }
@@ -343,32 +316,11 @@ export class Resources implements Iterable<string>, AsyncDisposable {
 
   #storeErrorsLimited(resource: string | undefined): boolean {
     const key = resource ?? ''
-    const now = this.#settings.clock.now()
+    const now = this.#host.time.now()
     const last = this.#storeErrorAt.get(key)
     if (last !== undefined && now - last < STORE_ERROR_INTERVAL_MS) return true
     this.#storeErrorAt.set(key, now)
     return false
-  }
-
-  /** Introduces a store to this registry once, so it can report background problems. */
-  #attach(store: Store): void {
-    if (this.#attached.has(store)) return
-    this.#attached.add(store)
-    try {
-      // Attached while started (a resource defined with a store of its own): it runs on it from now.
-      if (this.#host.started) holdStore(store, this)
-      this.#watch(store)
-      store.attach?.({
-        reportError: (error, resource) => {
-          const wrapped =
-            error instanceof StoreError ? error : new StoreError(String(error), { resource, cause: error })
-          this.#report(wrapped, resource)
-        },
-        clock: this.#settings.clock,
-      })
-    } catch (error) {
-      this.#report(new StoreError('a store failed to attach', { cause: error }), undefined)
-    }
   }
 
   #report(error: EvergreenError, resource: string | undefined): void {

@@ -1,0 +1,32 @@
+import type { DeadlineEntry, Deadlines } from '../scheduling/deadlines.js'
+import type { Limiter } from '../scheduling/limiter.js'
+import type { Scheduler } from '../scheduling/scheduler.js'
+import type { Timeline } from '../scheduling/timeline.js'
+import type { EvergreenError } from './errors.js'
+import type { Emitter, ResourcesEvents } from './events.js'
+import type { Load } from './load.js'
+import type { LoadTable } from './load-table.js'
+
+/** An entry of the registry's load timeouts: the resource whose load runs. */
+export interface TimedEntry extends DeadlineEntry {
+  /** The running load has run for its timeout. */
+  timedOut(): void
+}
+
+/** What a resource's refresh machine needs from the registry that owns it. */
+export interface EngineHost {
+  readonly time: Timeline
+  readonly scheduler: Scheduler
+  /** Timeouts of the loads in flight. */
+  readonly deadlines: Deadlines<TimedEntry>
+  readonly limiter: Limiter
+  /** The loads in flight, by index (see {@link LoadTable} for why not a field of the engine). */
+  // biome-ignore lint/suspicious/noExplicitAny: loads of any value type
+  readonly loads: LoadTable<Load<any>>
+  readonly events: Emitter<ResourcesEvents>
+  /** The registry's one source of randomness (the clock's, or `Math.random`). */
+  readonly random: () => number
+  /** Whether the registry is started: refreshes are scheduled only then. */
+  readonly started: boolean
+  report(error: EvergreenError, resource: string | undefined): void
+}
