@@ -2,7 +2,8 @@
 // hash tag (the resource's name), so they work on Redis Cluster too.
 //
 // Every key may hold anything (a restore, a hand-made key, another program): a version is an
-// integer in [0, 2^53) written in decimal digits, and anything else is corrupt. A corrupt entry or
+// integer in [0, 2^53) written in decimal digits (an entry's is at least 1, with a load time that
+// is a number in the range of a Date), and anything else is corrupt. A corrupt entry or
 // token counter counts as absent, so the next fenced write or lease repairs it; it never blocks one.
 
 /** Helpers shared by the scripts (prepended to each). */
@@ -18,13 +19,20 @@ end
 local function kind(key)
   return redis.call('TYPE', key)['ok']
 end
+local function time(text)
+  if type(text) ~= 'string' or #text == 0 or #text > 24 then return nil end
+  local t = tonumber(text)
+  if t == nil or t ~= t or t < -8.64e15 or t > 8.64e15 then return nil end
+  return t
+end
 -- The version of an entry: 0 when there is none; 0 and true when it is corrupt.
 local function stored(key)
   local k = kind(key)
   if k == 'none' then return 0, false end
   if k ~= 'hash' then return 0, true end
-  local n = version(redis.call('HGET', key, 'version'))
-  if n == nil then return 0, true end
+  local f = redis.call('HMGET', key, 'version', 'loadedAt')
+  local n = version(f[1])
+  if n == nil or n == 0 or time(f[2]) == nil then return 0, true end
   return n, false
 end
 local function digits(n)
