@@ -44,15 +44,10 @@ export class RedisFleet implements FleetCoordinator {
     // never a lease the same store holds for another caller (two registries on one store object).
     const taker = `${this.#owner}/${++this.#acquires}`
     const attempt = connection.run('acquire', name, async (client) => {
-      const reply = (await client.eval(
-        ACQUIRE,
-        3,
-        keys.lease,
-        keys.fence,
-        keys.value,
-        taker,
-        ttl,
-        floor,
+      const reply = (await ACQUIRE.run(
+        client,
+        [keys.lease, keys.fence, keys.value],
+        [taker, ttl, floor],
       )) as unknown[]
       if (reply[0] !== 1) {
         if (reply[2] === 1) {
@@ -74,10 +69,10 @@ export class RedisFleet implements FleetCoordinator {
       const lease: Lease = {
         token,
         renew: () =>
-          connection.run('renew', name, async (c) => (await c.eval(RENEW, 1, keys.lease, held, ttl)) === 1),
+          connection.run('renew', name, async (c) => (await RENEW.run(c, [keys.lease], [held, ttl])) === 1),
         release: () =>
           connection.run('release', name, async (c) => {
-            await c.eval(RELEASE, 1, keys.lease, held)
+            await RELEASE.run(c, [keys.lease], [held])
           }),
       }
       return lease
@@ -87,7 +82,7 @@ export class RedisFleet implements FleetCoordinator {
     // so it does not block the resource for a whole leaseTtl with nobody loading. Best effort: if
     // Redis is down, there is no such lease to hand back.
     attempt.catch(() => {
-      connection.run('release', name, (c) => c.eval(RELEASE_OWNED, 1, keys.lease, taker)).catch(() => {})
+      connection.run('release', name, (c) => RELEASE_OWNED.run(c, [keys.lease], [taker])).catch(() => {})
     })
     return attempt
   }

@@ -1,5 +1,8 @@
 // Lua scripts run atomically by Redis. Each touches the keys of one resource only; the keys share a
 // hash tag (the resource's name), so they work on Redis Cluster too.
+import { createHash } from 'node:crypto'
+import type { RedisClient } from './options.js'
+
 //
 // Every key may hold anything (a restore, a hand-made key, another program): a version is an
 // integer in [0, 2^53) written in decimal digits (an entry's is at least 1, with a load time that
@@ -55,7 +58,7 @@ end
  * Returns [1, token], [0, pttl] (taken), [0, 0] (a newer version is stored) or [0, ttl, 1] (a
  * lease without expiry was found, and now expires).
  */
-export const ACQUIRE = `${PRELUDE}
+const ACQUIRE_LUA = `${PRELUDE}
 local pttl = redis.call('PTTL', KEYS[1])
 if pttl == -1 then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -78,7 +81,7 @@ return {1, token}
 `
 
 /** Extends a lease held by this owner. KEYS: lease. ARGV: owner:token, ttl ms. Returns 1 or 0. */
-export const RENEW = `
+const RENEW_LUA = `
 if redis.call('TYPE', KEYS[1])['ok'] == 'string' and redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
@@ -86,7 +89,7 @@ return 0
 `
 
 /** Deletes a lease held by this owner. KEYS: lease. ARGV: owner:token. Returns 1 or 0. */
-export const RELEASE = `
+const RELEASE_LUA = `
 if redis.call('TYPE', KEYS[1])['ok'] == 'string' and redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
@@ -97,7 +100,7 @@ return 0
  * Deletes a lease held by this owner under any token: the hand-back after an `ACQUIRE` whose reply
  * never came (the owner names that one attempt). KEYS: lease. ARGV: owner. Returns 1 or 0.
  */
-export const RELEASE_OWNED = `
+const RELEASE_OWNED_LUA = `
 if redis.call('TYPE', KEYS[1])['ok'] ~= 'string' then return 0 end
 local held = redis.call('GET', KEYS[1])
 if held and string.sub(held, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ':' then
@@ -114,7 +117,7 @@ return 0
  * KEYS: value. ARGV: version, loadedAt, payload, channel, message, age ms.
  * Returns 1 (written) or 0 (refused).
  */
-export const WRITE = `${PRELUDE}
+const WRITE_LUA = `${PRELUDE}
 local version_now, corrupt = stored(KEYS[1])
 local incoming = version(ARGV[1])
 if incoming == nil or incoming <= version_now then
@@ -133,7 +136,7 @@ return 1
  * Returns [0, now] (none), [2, now, type] (a key of another type), or
  * [1, now, version, loadedAt, stamp, size, value or nil].
  */
-export const READ = `${PRELUDE}
+const READ_LUA = `${PRELUDE}
 local t = now()
 local k = kind(KEYS[1])
 if k == 'none' then return {0, t} end
@@ -145,3 +148,32 @@ local cap = tonumber(ARGV[2])
 if ARGV[1] == '1' and (cap < 0 or size <= cap) then value = redis.call('HGET', KEYS[1], 'value') end
 return {1, t, f[1], f[2], f[3], size, value}
 `
+
+/**
+ * A script sent by its SHA-1 (`EVALSHA`), and in full only when the server does not have it yet
+ * (`NOSCRIPT`: first use, a restarted server, another Cluster node): a check sends a few bytes, not
+ * the whole script.
+ */
+export class LuaScript {
+  readonly #lua: string
+  readonly #sha: string
+
+  constructor(lua: string) {
+    this.#lua = lua
+    this.#sha = createHash('sha1').update(lua).digest('hex')
+  }
+
+  run(client: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    return client.evalsha(this.#sha, keys.length, ...keys, ...args).catch((error: unknown) => {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
+      return client.eval(this.#lua, keys.length, ...keys, ...args)
+    })
+  }
+}
+
+export const ACQUIRE = new LuaScript(ACQUIRE_LUA)
+export const RENEW = new LuaScript(RENEW_LUA)
+export const RELEASE = new LuaScript(RELEASE_LUA)
+export const RELEASE_OWNED = new LuaScript(RELEASE_OWNED_LUA)
+export const WRITE = new LuaScript(WRITE_LUA)
+export const READ = new LuaScript(READ_LUA)

@@ -112,16 +112,10 @@ export class RedisValueStore {
     // The writer's own measure of the value's age; the server turns it into a time on its clock.
     const age = Math.max(0, Math.round(this.#env.now() - loadedAt))
     return this.#env.connection.run('write', name, async (client) => {
-      const written = await client.eval(
-        WRITE,
-        1,
-        keysOf(prefix, name).value,
-        version,
-        loadedAt,
-        payload,
-        `${prefix}:changes`,
-        message,
-        age,
+      const written = await WRITE.run(
+        client,
+        [keysOf(prefix, name).value],
+        [version, loadedAt, payload, `${prefix}:changes`, message, age],
       )
       return written === 1
     })
@@ -162,7 +156,7 @@ export class RedisValueStore {
     const { prefix, maxValueBytes } = this.#env.settings
     const cap = Number.isFinite(maxValueBytes) ? maxValueBytes : -1
     const reply = await this.#env.connection.run(what, name, (client) =>
-      client.eval(READ, 1, keysOf(prefix, name).value, withValue ? '1' : '0', cap),
+      READ.run(client, [keysOf(prefix, name).value], [withValue ? '1' : '0', cap]),
     )
     const found = parseRead(reply, withValue, this.#env.now())
     if (found.kind === 'corrupt') {
