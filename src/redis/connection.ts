@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis'
 import { StoreError } from '../core/errors.js'
 import type { RedisClient, RedisSettings } from './options.js'
+import { isInstance } from './redact.js'
 
 /** Where the connection reports what goes wrong in the background (the registries using the store). */
 export type Report = (error: StoreError, resource?: string) => void
@@ -68,7 +69,7 @@ export class RedisConnection {
 
   /** `error` as a `StoreError` that says what failed, with no password in its message or cause. */
   failure(error: unknown, what: string, resource?: string): StoreError {
-    if (error instanceof StoreError) return error
+    if (isInstance(error, StoreError)) return error
     const cause = this.#settings.redactor.error(error)
     return new StoreError(`redis: ${what} failed: ${cause.message}`, { resource, cause })
   }

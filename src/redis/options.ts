@@ -2,7 +2,7 @@ import type { Cluster, Redis, RedisOptions } from 'ioredis'
 import { type Duration, positiveDuration } from '../core/duration.js'
 import { OptionRangeError, OptionTypeError } from '../core/errors.js'
 import { jsonCodec } from '../stores/codec.js'
-import { optionSecrets, Redactor, urlSecrets } from './redact.js'
+import { isInstance, optionSecrets, Redactor, urlSecrets } from './redact.js'
 
 /** A client of ioredis: a single node, a Sentinel-managed one or a Cluster. */
 export type RedisClient = Redis | Cluster
@@ -119,7 +119,7 @@ export function resolveRedisOptions(raw: unknown): RedisSettings {
   const { client, url, redisOptions } = input
   // Secrets first: every later error is redacted with them.
   const redactor = new Redactor([
-    ...(typeof url === 'string' ? urlSecrets(url) : url instanceof URL ? urlSecrets(url.href) : []),
+    ...(typeof url === 'string' ? urlSecrets(url) : isInstance(url, URL) ? urlSecrets(url.href) : []),
     ...optionSecrets(redisOptions),
     ...(isClient(client) ? optionSecrets((client as { options?: unknown }).options) : []),
   ])
@@ -131,7 +131,7 @@ export function resolveRedisOptions(raw: unknown): RedisSettings {
   }
   if (url !== undefined) {
     if (typeof url !== 'string') {
-      const quoted = url instanceof URL ? maskedUrl(url.href, redactor) : redactor.received(url)
+      const quoted = isInstance(url, URL) ? maskedUrl(url.href, redactor) : redactor.received(url)
       throw new OptionTypeError('url', 'a redis:// or rediss:// URL string', quoted)
     }
     if (!URL.canParse(url) || !/^rediss?:$/.test(new URL(url).protocol)) {

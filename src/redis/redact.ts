@@ -3,10 +3,10 @@
 // the password of an AUTH, or a whole value of a write), so no ioredis error is handed out as it is.
 
 const MASK = '***'
-/** `scheme://user:password@` in any text, the user-info masked. */
-const USER_INFO = /([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi
 /** The longest message kept from a cause: an error reply can quote a whole command. */
 const MAX_MESSAGE = 500
+/** The longest stack kept from a cause. */
+const MAX_STACK = 4_000
 
 /** Removes the given secrets (and any URL user-info) from text. */
 export class Redactor {
@@ -21,7 +21,7 @@ export class Redactor {
 
   /** `text` with every secret and every URL user-info masked. */
   text(text: string): string {
-    let out = text.replace(USER_INFO, `$1${MASK}@`)
+    let out = withoutUserInfo(text)
     for (const secret of this.#secrets) out = out.split(secret).join(MASK)
     return out
   }
@@ -32,7 +32,7 @@ export class Redactor {
    * `args`, `address`...), and its own cause made safe the same way (a few levels deep).
    */
   error(error: unknown, depth = 0): Error {
-    if (!(error instanceof Error)) return new Error(this.#bounded(this.text(describeThrown(error))))
+    if (!isError(error)) return new Error(this.#bounded(this.text(describeThrown(error))))
     const message = this.#bounded(this.text(readString(() => error.message) ?? 'unknown error'))
     const cause = depth < 3 ? readCause(error) : undefined
     const copy =
@@ -43,22 +43,54 @@ export class Redactor {
     if (code !== undefined)
       Object.defineProperty(copy, 'code', { value: this.#bounded(code), enumerable: true })
     const stack = readString(() => error.stack)
-    copy.stack = stack === undefined ? `${copy.name}: ${message}` : this.text(stack)
+    copy.stack = stack === undefined ? `${copy.name}: ${message}` : this.#bounded(this.text(stack), MAX_STACK)
     return copy
   }
 
   /** A description of an option's value that is safe to quote in an error (URLs lose their user-info). */
   received(value: unknown): unknown {
     if (typeof value === 'string') return this.text(value)
-    if (value instanceof URL) return this.text(value.href)
+    if (isInstance(value, URL)) return this.text(value.href)
     if (typeof value === 'object' && value !== null) return Object.prototype.toString.call(value)
     return value
   }
 
-  #bounded(text: string): string {
-    return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 3)}...` : text
+  #bounded(text: string, max = MAX_MESSAGE): string {
+    return text.length > max ? `${text.slice(0, max - 3)}...` : text
   }
 }
+
+/** `text` with the user-info of every `scheme://user:password@host` masked, in one pass. */
+function withoutUserInfo(text: string): string {
+  let out = ''
+  let from = 0
+  for (let at = text.indexOf('://'); at !== -1; at = text.indexOf('://', at + 3)) {
+    const start = at + 3
+    let end = start
+    while (end < text.length && !endsUserInfo(text.charCodeAt(end))) end++
+    if (text.charCodeAt(end) === AT && end > start) {
+      out += `${text.slice(from, start)}${MASK}`
+      from = end
+    }
+  }
+  return from === 0 ? text : out + text.slice(from)
+}
+
+const AT = 0x40
+/** Where the user-info of a URL ends: `@` (it was user-info), or `/ ? #` and white space (it was not). */
+const endsUserInfo = (c: number): boolean =>
+  c === AT || c === 0x2f || c === 0x3f || c === 0x23 || c === 0x20 || (c >= 0x09 && c <= 0x0d)
+
+/** `value instanceof type`, false for a value that cannot be inspected (a Proxy whose traps throw). */
+export function isInstance<T>(value: unknown, type: abstract new (...args: never[]) => T): value is T {
+  try {
+    return value instanceof type
+  } catch {
+    return false
+  }
+}
+
+const isError = (value: unknown): value is Error => isInstance(value, Error)
 
 function safeEncode(secret: string): string {
   try {
@@ -88,7 +120,11 @@ function readCause(error: Error): unknown {
 function describeThrown(value: unknown): string {
   if (typeof value === 'string') return value
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return String(value)
-  return Object.prototype.toString.call(value)
+  try {
+    return Object.prototype.toString.call(value)
+  } catch {
+    return 'an uninspectable value'
+  }
 }
 
 /**
@@ -113,16 +149,19 @@ function safeDecode(text: string): string {
 }
 
 /** Passwords found in ioredis options (of a client given to the store, or of ours). */
-export function optionSecrets(options: unknown): string[] {
-  if (typeof options !== 'object' || options === null) return []
+export function optionSecrets(options: unknown, depth = 0): string[] {
+  if (typeof options !== 'object' || options === null || depth > 1) return []
   const out: string[] = []
-  const record = options as Record<string, unknown>
-  for (const key of ['password', 'sentinelPassword']) {
-    const value = record[key]
-    if (typeof value === 'string') out.push(value)
+  try {
+    const record = options as Record<string, unknown>
+    for (const key of ['password', 'sentinelPassword']) {
+      const value = record[key]
+      if (typeof value === 'string') out.push(value)
+    }
+    // A Cluster keeps its nodes' options apart.
+    out.push(...optionSecrets(record.redisOptions, depth + 1))
+  } catch {
+    // Options that cannot be read have no password we could find.
   }
-  // A Cluster keeps its nodes' options apart.
-  const nested = record.redisOptions
-  if (nested !== undefined && nested !== options) out.push(...optionSecrets(nested))
   return out
 }
