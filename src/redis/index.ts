@@ -1,2 +1,2 @@
-export type { RedisClient, RedisStoreOptions } from './redis-store.js'
+export type { RedisClient, RedisStoreOptions } from './options.js'
 export { redisStore } from './redis-store.js'

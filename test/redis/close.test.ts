@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { StoreError } from '../../src/core/errors.js'
 import { redisStore } from '../../src/redis/index.js'
 import { freshPrefix, subscribed, until, useRedis } from './helpers.js'
+import { freePort } from './redis-server.js'
 
 const redis = useRedis()
 const CHILD = fileURLToPath(new URL('./fixtures/store-child.ts', import.meta.url))
@@ -22,9 +23,9 @@ interface Run {
 }
 
 /** Runs the child; kills it if it is still alive `deadline` ms after its last line. */
-function runChild(mode: string, deadline: number): Promise<Run> {
+function runChild(mode: string, deadline: number, url = redis.server.url): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, redis.server.url, mode], {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, url, mode], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -105,6 +106,16 @@ describe('redisStore: close()', () => {
     expect(run.lines).toEqual([{ step: 'closed', pending: 'rejected' }])
     expect(run.code).toBe(0)
     expect(run.exitAfterLastLine).toBeLessThan(1_000)
+  })
+
+  it('leaves nothing open when Redis is unreachable: the process exits at once after close()', async () => {
+    // ioredis arms a referenced timer when it disconnects a socket that already closed; the store's
+    // own connections do without it, so a process whose Redis is down does not exit seconds late.
+    const run = await runChild('unreachable', 3_000, `redis://127.0.0.1:${await freePort()}`)
+    expect(run.stderr).toBe('')
+    expect(run.lines).toEqual(Array.from({ length: 3 }, () => ({ step: 'closed', failed: true })))
+    expect(run.code).toBe(0)
+    expect(run.exitAfterLastLine).toBeLessThan(500)
   })
 
   it("closes its subscriber connection but not the caller's own client, which stays usable", async () => {

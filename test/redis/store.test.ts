@@ -60,6 +60,28 @@ describe('redisStore: fenced writes', () => {
   })
 })
 
+describe('redisStore: scripts', () => {
+  it('sends its scripts by SHA, and in full again once the server has lost them', async () => {
+    const store = redis.store()
+    expect(await store.set('pods', { value: 1, version: 1, loadedAt: 1 })).toBe(true)
+    await redis.server.command('SCRIPT', 'FLUSH')
+    expect(await store.fleet.head('pods')).toEqual({ version: 1, loadedAt: 1 })
+    const lease = (await store.fleet.acquire('pods', 1))!
+    expect(await lease.renew()).toBe(true)
+    expect(await store.set('pods', { value: 2, version: lease.token, loadedAt: 2 })).toBe(true)
+    await lease.release()
+    const calls = async () => {
+      const stats = String(await redis.server.command('INFO', 'commandstats'))
+      const count = (command: string) =>
+        Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1])
+      return { eval: count('eval'), evalsha: count('evalsha') }
+    }
+    const before = await calls()
+    for (let i = 0; i < 10; i++) await store.fleet.head('pods')
+    expect(await calls()).toEqual({ eval: before.eval, evalsha: before.evalsha + 10 })
+  })
+})
+
 describe('redisStore: refresh leases', () => {
   it('gives the lease of a name to exactly one of many replicas asking at once', async () => {
     const prefix = freshPrefix()
