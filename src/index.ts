@@ -1,10 +1,11 @@
 export type { Duration, DurationUnit } from './core/duration.js'
 export { parseDuration } from './core/duration.js'
-export type { ErrorCode, EvergreenErrorOptions } from './core/errors.js'
+export type { ErrorCode, EvergreenErrorOptions, ValueIssue } from './core/errors.js'
 export {
   DuplicateResourceError,
   EvergreenError,
   errorCodes,
+  InvalidValueError,
   ListenerError,
   LoadAbortedError,
   LoadError,
@@ -17,6 +18,7 @@ export {
   StoreError,
   SyncError,
   UndefinedResourceError,
+  WaitTimeoutError,
 } from './core/errors.js'
 export type {
   ChangeEvent,
@@ -31,9 +33,10 @@ export type { HealthReport, ResourceHealth } from './core/health.js'
 export type { ResourceOptions, ResourcesOptions, RetryOptions } from './core/options.js'
 export type { StartOptions } from './core/registry.js'
 export { Resources } from './core/registry.js'
-export type { LoadContext, Loader, ResourceSnapshot, Subscriber } from './core/resource.js'
+export type { LoadContext, Loader, ResourceSnapshot, Subscriber, WaitOptions } from './core/resource.js'
 export { Resource } from './core/resource.js'
 export type { ResourceStatus, ValueSource } from './core/state.js'
+export type { StandardIssue, StandardResult, StandardSchema, Validate } from './core/validation.js'
 export type { Clock, TimerHandle } from './scheduling/clock.js'
 export type { EntryHead, FleetCoordinator, Lease } from './stores/fleet.js'
 export { layeredStore } from './stores/layered-store.js'

@@ -11,7 +11,8 @@ import { Persistence } from './persistence.js'
 import { ResourceRecord } from './record.js'
 import { settle } from './settle.js'
 import { applyLoaded } from './state.js'
-import { delayAfterLoad, jittered, retryDelay, splayPhase } from './timing.js'
+import { delayAfterLoad, jittered, jitteredUp, requestedDelay, retryDelay, splayPhase } from './timing.js'
+import { checked } from './validation.js'
 
 /**
  * The refresh machine of one resource: starts loads (or, in fleet mode, asks the fleet first),
@@ -65,6 +66,27 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
       })
     }
     return this.startLoad().join()
+  }
+
+  /**
+   * Takes `value` from outside: served at once, versioned, compared, saved and (fleet mode) announced
+   * as a load's would be; the next refresh is a full interval away; a load in flight is superseded.
+   */
+  set(value: T): void {
+    if (this.closed) throw new StoppedError(this.name, this.closedWhy)
+    const now = this.host.time.now()
+    const previous = this.state.value
+    const equals = this.settings.equals as (a: T, b: T) => boolean
+    const changed = this.apply({ type: 'set', value, at: now, equals })
+    if (this.inflight !== undefined) this.superseded = true
+    else if (this.refreshScheduled) this.#schedule(this.settings.interval, now)
+    if (changed) this.changed(previous, 'set')
+    const persistence = this.persistence
+    if (persistence !== undefined) {
+      if (this.fleet === undefined) persistence.save()
+      else persistence.track(this.fleet.push(() => persistence.save()))
+    }
+    this.settleFirst()
   }
 
   /** Fleet mode: another replica announced `version`. */
@@ -135,6 +157,7 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     const state = this.state
     const load = new Load<T>(this, state.value, state.consecutiveFailures + 1)
     load.lease = lease
+    this.superseded = false
     this.loadIndex = host.loads.add(load)
     this.stepTo('queue')
     // A first load waits for the restore, so it sees the saved value as `previous` and its version.
@@ -165,6 +188,7 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     this.startedAt = now
     if (this.settings.timeout !== Number.POSITIVE_INFINITY) host.deadlines.add(this, this.settings.timeout)
     if (load.lease !== undefined) this.fleet?.startRenewal(load, now)
+    this.requestedDelay = Number.NaN
     // The loader is called directly (not inside a promise executor: that costs a promise and two
     // microtask hops per load); a synchronous throw becomes a rejection, so settling stays async.
     let result: T | Promise<T>
@@ -173,7 +197,24 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     } catch (error) {
       result = Promise.reject(error)
     }
+    if (this.settings.validateLoads) result = this.#validated(result)
     load.done = settle(host.loads, this.loadIndex, result)
+  }
+
+  #validated(result: T | Promise<T>): Promise<T> {
+    const check = this.settings.check
+    if (check === undefined) return Promise.resolve(result)
+    return Promise.resolve(result).then((value) => checked(check, this.name, 'load', value) as Promise<T>)
+  }
+
+  requestDelay(ms: number): void {
+    this.requestedDelay = requestedDelay(this.settings, ms)
+  }
+
+  /** The delay to schedule after a load: the one its loader asked for, else `base`. */
+  #after(base: number): number {
+    const requested = this.requestedDelay
+    return requested === requested ? requested : base
   }
 
   /** The running load has run for its timeout. */
@@ -211,9 +252,18 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     const state = this.state
     const previous = state.value
     const lease = load.lease
+    if (this.superseded) {
+      // `set()` was called while it ran: the set value stays, and the load's result is discarded.
+      this.superseded = false
+      this.#schedule(this.#after(this.settings.interval), now)
+      if (lease !== undefined) this.fleet?.release(lease)
+      load.resolve(state.value as T)
+      this.settleFirst()
+      return
+    }
     const equals = this.settings.equals as (a: T, b: T) => boolean
     const changed = applyLoaded(state, value, now, equals, lease?.token)
-    this.#schedule(delayAfterLoad(this.settings, state.loads, this.splayPhase), now)
+    this.#schedule(this.#after(delayAfterLoad(this.settings, state.loads, this.splayPhase)), now)
     if (host.events.has('load')) {
       host.events.emit(
         'load',
@@ -241,8 +291,12 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     const error =
       cause instanceof LoadError && cause.resource === this.name ? cause : new LoadError(this.name, cause)
     const now = host.time.now()
+    this.superseded = false
     this.apply({ type: 'failed', error })
-    const retryIn = this.#schedule(retryDelay(this.settings, this.state.consecutiveFailures), now)
+    const retryIn = this.#schedule(
+      this.#after(retryDelay(this.settings, this.state.consecutiveFailures)),
+      now,
+    )
     if (host.events.has('error')) {
       host.events.emit('error', errorEvent(this.name, error, load.attempt, retryIn, this.state.hasValue))
     }
@@ -261,12 +315,17 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
   /** Schedules the next load `base` ms from `now`, give or take the jitter. Returns the delay. */
   #schedule(base: number, now?: number): number {
     const host = this.host
+    const requested = this.requestedDelay
+    this.requestedDelay = Number.NaN
     if (this.closed || !host.started) {
       host.scheduler.cancel(this)
       this.stepTo('settle')
       return base
     }
-    const delay = jittered(this.settings, base, host.random)
+    const delay =
+      requested === requested
+        ? jitteredUp(this.settings, base, host.random)
+        : jittered(this.settings, base, host.random)
     host.scheduler.schedule(this, delay, now)
     this.stepTo('schedule')
     return delay

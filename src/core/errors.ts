@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'E_STOPPED'
   | 'E_LISTENER'
   | 'E_STORE'
+  | 'E_INVALID_VALUE'
+  | 'E_WAIT_TIMEOUT'
 
 /** Options of an {@link EvergreenError}: its cause and the resource it concerns. */
 export interface EvergreenErrorOptions {
@@ -182,6 +184,59 @@ export class StoreError extends EvergreenError {
   }
 }
 
+/** One problem a validator found in a value, shortened for reports. */
+export interface ValueIssue {
+  /** What is wrong, at most 200 characters. */
+  readonly message: string
+  /** Where in the value, as a dotted path (`rates.usd`, `items.3`); absent for the value itself. */
+  readonly path?: string
+}
+
+/**
+ * A value failed the resource's `validate` option: one restored from a store, taken from another
+ * replica, or (with `validateLoads`) loaded. It is not served and counts as absent. `issues` holds
+ * at most ten of the problems, each shortened; the message names the first three.
+ */
+export class InvalidValueError extends LoadError {
+  override name = 'InvalidValueError'
+  /** Where the value came from. */
+  readonly source: 'store' | 'fleet' | 'load'
+  readonly issues: readonly ValueIssue[]
+  constructor(resource: string, source: 'store' | 'fleet' | 'load', issues: readonly ValueIssue[]) {
+    const where = source === 'store' ? 'restored' : source === 'fleet' ? "another replica's" : 'loaded'
+    const shown = issues
+      .slice(0, 3)
+      .map((i) => (i.path === undefined ? i.message : `${i.path}: ${i.message}`))
+      .join('; ')
+    const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : ''
+    super(
+      resource,
+      undefined,
+      'E_INVALID_VALUE',
+      `resource "${resource}": the ${where} value is invalid: ${shown || 'rejected by validate'}${more}`,
+    )
+    this.source = source
+    this.issues = issues
+  }
+}
+
+/**
+ * A caller's wait (`ready({ timeout })`, `refresh({ timeout })`) ran out. Only that caller gave up:
+ * a load in flight goes on. `cause` is the resource's last load error, if any.
+ */
+export class WaitTimeoutError extends EvergreenError {
+  override name = 'WaitTimeoutError'
+  /** The timeout that elapsed, in ms. */
+  readonly timeout: number
+  constructor(resource: string, what: string, timeout: number, cause?: unknown) {
+    super('E_WAIT_TIMEOUT', `resource "${resource}": ${what} did not settle within ${timeout} ms`, {
+      resource,
+      ...(cause === undefined ? {} : { cause }),
+    })
+    this.timeout = timeout
+  }
+}
+
 /** An option had the wrong type. Thrown at once by the constructor or `define`. */
 export class OptionTypeError extends TypeError {
   override name = 'OptionTypeError'
@@ -221,6 +276,8 @@ export const errorCodes = {
   E_STOPPED: StoppedError,
   E_LISTENER: ListenerError,
   E_STORE: StoreError,
+  E_INVALID_VALUE: InvalidValueError,
+  E_WAIT_TIMEOUT: WaitTimeoutError,
 } as const satisfies Record<ErrorCode, abstract new (...args: never[]) => EvergreenError>
 
 function causeMessage(cause: unknown): string {

@@ -35,6 +35,8 @@ export interface ClaimOwner<T> {
   /** The claim is over, whatever it decided. */
   claimEnded(): void
   read(): Promise<StoreEntry | undefined>
+  /** Whether a shared entry may be served (schema version, `validate`): its value to serve, or `undefined`. */
+  admit(entry: StoreEntry, source: 'fleet'): Promise<{ value: unknown } | undefined>
   failed(load: Load<T>, error: unknown): void
   storeFailed(op: string, error: unknown): void
 }
@@ -49,6 +51,8 @@ export class FleetClaim<T> {
   readonly #fleet: FleetCoordinator
   /** The check of the shared entry (and lease attempt) under way, if any. */
   claiming: Promise<Load<T> | undefined> | undefined = undefined
+  /** The version of the last shared entry refused (another schema version, or invalid): never fresh. */
+  #refused = 0
 
   constructor(owner: ClaimOwner<T>, fleet: FleetCoordinator) {
     this.#owner = owner
@@ -83,8 +87,9 @@ export class FleetClaim<T> {
       // granted: a second load right after another replica's. A value restored at start does not
       // count: as outside fleet mode, a start with nothing shared loads.
       const state = owner.state
+      // A shared entry this replica refused does not count either: it must load its own.
       const loadedAt =
-        head !== undefined && head.version >= state.version
+        head !== undefined && head.version >= state.version && head.version !== this.#refused
           ? owner.time.fromWall(head.loadedAt)
           : state.hasValue && state.source !== 'store'
             ? state.updatedAt
@@ -130,11 +135,17 @@ export class FleetClaim<T> {
     const entry = await owner.read()
     if (entry === undefined || owner.closed) return
     if (!takesShared(owner.state, entry.version, sameVersion)) return
+    const admitted = await owner.admit(entry, 'fleet')
+    if (admitted === undefined) {
+      this.#refused = entry.version
+      return
+    }
+    if (owner.closed || !takesShared(owner.state, entry.version, sameVersion)) return
     const previous = owner.state.value
     const loadedAt = owner.time.fromWall(entry.loadedAt)
     const replaced = owner.apply({
       type: 'synced',
-      value: entry.value as T,
+      value: admitted.value as T,
       version: entry.version,
       loadedAt,
       equals: owner.settings.equals as (a: T, b: T) => boolean,
@@ -146,6 +157,28 @@ export class FleetClaim<T> {
       owner.scheduleAfter(loadedAt)
     }
     owner.settledWithoutLoad()
+  }
+
+  /**
+   * A value was given to `set()`: it is written under the next fencing token (without waiting for the
+   * lease, so a load begun elsewhere under an earlier token cannot write over it) and announced by
+   * the write. Skipped if the value was replaced meanwhile (the newer one is written by its own path).
+   */
+  async push(save: () => Promise<void>): Promise<void> {
+    const owner = this.#owner
+    const fleet = this.#fleet
+    const value = owner.state.value
+    if (fleet.token !== undefined) {
+      let token: number | undefined
+      try {
+        token = await fleet.token(owner.name, owner.state.version)
+      } catch (error) {
+        owner.storeFailed('take a fencing token for', error)
+      }
+      if (owner.closed || owner.state.value !== value || owner.state.source !== 'set') return
+      if (token !== undefined) owner.apply({ type: 'seen', version: token })
+    }
+    await save()
   }
 
   /** Renews the lease of `load` every third of its time to live, from the monotonic time `now`. */

@@ -1,6 +1,8 @@
 import type { LimiterJob } from '../scheduling/limiter.js'
 import type { Task } from '../scheduling/scheduler.js'
 import type { Lease } from '../stores/fleet.js'
+import { type Duration, parseDuration } from './duration.js'
+import { OptionRangeError } from './errors.js'
 
 /** What a loader receives. */
 export interface LoadContext<T> {
@@ -12,6 +14,15 @@ export interface LoadContext<T> {
   readonly previous: T | undefined
   /** 1 for a load after a success (or the first), n for the n-th consecutive attempt after failures. */
   readonly attempt: number
+  /**
+   * Sets when the next load comes: `delay` (ms, or a duration such as `'30s'`) after this load
+   * settles, instead of the interval, or, if this load then fails, instead of its backoff (a
+   * `Retry-After`, a `max-age`, a token's expiry). Kept within [min(1 s, interval / 10),
+   * interval × 10]; jitter is added to it, never taken off. The last call wins; a call after the
+   * load settled (timed out, say) is ignored. Throws `OptionTypeError`/`OptionRangeError` for a
+   * delay that is not a non-negative duration.
+   */
+  refreshIn(delay: Duration): void
 }
 
 /** Produces a resource's value. May return it or a promise of it. */
@@ -26,6 +37,8 @@ export interface LoadOwner<T> {
   succeeded(load: Load<T>, value: T): void
   /** The loader's promise rejected (or the loader threw). */
   failed(load: Load<T>, error: unknown): void
+  /** The running load asked for its next load `ms` after it settles. */
+  requestDelay(ms: number): void
 }
 
 const QUEUED = 0
@@ -118,6 +131,12 @@ export class Load<T> implements LimiterJob, LoadContext<T> {
 
   begin(): void {
     this.owner.begin(this)
+  }
+
+  refreshIn(delay: Duration): void {
+    const ms = parseDuration(delay, 'refreshIn')
+    if (!(ms >= 0)) throw new OptionRangeError('refreshIn', 'a non-negative duration', delay)
+    if (this.#phase === RUNNING) this.owner.requestDelay(ms)
   }
 
   /** The limiter gave it a slot and the loader is about to be called. */

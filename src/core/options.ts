@@ -4,6 +4,7 @@ import type { Store } from '../stores/store.js'
 import { type Duration, positiveDuration } from './duration.js'
 import type { EvergreenError } from './errors.js'
 import { OptionRangeError, OptionTypeError } from './errors.js'
+import { type Check, isStandardSchema, toCheck, type Validate } from './validation.js'
 
 /** How failed loads are retried: exponential backoff, capped at the interval, with the same jitter. */
 export interface RetryOptions {
@@ -67,10 +68,28 @@ export interface ResourceOptions<T = unknown> {
    * @default Infinity
    */
   maxRestoredAge?: Duration
+  /**
+   * Checks values that come from outside this process's loader (restored from the store, taken from
+   * another replica; loads too with `validateLoads`): a Standard Schema (zod, valibot, arktype...)
+   * whose output is served, or a predicate returning `true` to accept. A value that fails is not
+   * served, is reported as `InvalidValueError`, and counts as absent. @default none
+   */
+  validate?: Validate<NoInfer<T>> | undefined
+  /**
+   * Also validates each loaded value: one that fails is a failed load (`InvalidValueError`, with
+   * backoff; the last good value is kept). @default false
+   */
+  validateLoads?: boolean
+  /**
+   * The version of the value's shape: saved with each entry, and entries saved under another
+   * version (or none, when this is set) are ignored, as if absent. Bump it when a deploy changes the
+   * shape. A non-negative safe integer. @default none (only entries saved without one are used)
+   */
+  schemaVersion?: number | undefined
 }
 
 /** Options of a `Resources` registry. */
-export interface ResourcesOptions extends Omit<ResourceOptions, 'equals'> {
+export interface ResourcesOptions extends Omit<ResourceOptions, 'equals' | 'validate' | 'validateLoads'> {
   /**
    * Most loads in flight at once across the registry; further loads queue in order. A positive
    * integer or `Infinity`. @default 64
@@ -101,6 +120,10 @@ export interface Settings {
   readonly store: Store | undefined
   readonly persist: boolean
   readonly maxRestoredAge: number
+  /** The `validate` option as one function, or `undefined`. */
+  readonly check: Check | undefined
+  readonly validateLoads: boolean
+  readonly schemaVersion: number | undefined
 }
 
 /** Resolved registry-wide settings. */
@@ -134,9 +157,14 @@ const RESOURCE_KEYS = new Set([
   'store',
   'persist',
   'maxRestoredAge',
+  'validate',
+  'validateLoads',
+  'schemaVersion',
 ])
 const REGISTRY_KEYS = new Set([...RESOURCE_KEYS, 'concurrency', 'onError', 'clock'])
 REGISTRY_KEYS.delete('equals')
+REGISTRY_KEYS.delete('validate')
+REGISTRY_KEYS.delete('validateLoads')
 
 function fraction(value: unknown, option: string): number {
   if (typeof value !== 'number') throw new OptionTypeError(option, 'a number', value)
@@ -243,6 +271,25 @@ export function resolveSettings(base: Settings, raw: unknown, resource?: string)
     throw new OptionTypeError(label('persist'), 'a boolean', input.persist)
   }
 
+  const validate = input.validate
+  if (validate !== undefined && typeof validate !== 'function' && !isStandardSchema(validate)) {
+    throw new OptionTypeError(
+      label('validate'),
+      'a Standard Schema (an object with ~standard.validate) or a function (value) => boolean',
+      validate,
+    )
+  }
+  if (input.validateLoads !== undefined && typeof input.validateLoads !== 'boolean') {
+    throw new OptionTypeError(label('validateLoads'), 'a boolean', input.validateLoads)
+  }
+  const schemaVersion = input.schemaVersion
+  if (schemaVersion !== undefined) {
+    if (typeof schemaVersion !== 'number')
+      throw new OptionTypeError(label('schemaVersion'), 'a number', schemaVersion)
+    if (!(Number.isSafeInteger(schemaVersion) && schemaVersion >= 0))
+      throw new OptionRangeError(label('schemaVersion'), 'a non-negative safe integer', schemaVersion)
+  }
+
   return {
     interval,
     jitter,
@@ -255,6 +302,9 @@ export function resolveSettings(base: Settings, raw: unknown, resource?: string)
     equals: (equals as Settings['equals'] | undefined) ?? base.equals,
     store: 'store' in input ? store : base.store,
     persist: input.persist ?? base.persist,
+    check: validate === undefined ? base.check : toCheck(validate as Validate<unknown>),
+    validateLoads: input.validateLoads ?? base.validateLoads,
+    schemaVersion: 'schemaVersion' in input ? schemaVersion : base.schemaVersion,
   }
 }
 
@@ -291,6 +341,9 @@ const BASE_SETTINGS: Settings = {
   store: undefined,
   persist: true,
   maxRestoredAge: DEFAULTS.maxRestoredAge,
+  check: undefined,
+  validateLoads: false,
+  schemaVersion: undefined,
 }
 
 /** Validates the options of a registry. */

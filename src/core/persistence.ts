@@ -1,6 +1,7 @@
 import type { Timeline } from '../scheduling/timeline.js'
 import type { Store, StoreEntry } from '../stores/store.js'
 import { both, callAsync } from './async.js'
+import type { Settings } from './options.js'
 import type { ResourceAction, ResourceState } from './state.js'
 
 /** What persistence needs from the resource it saves. */
@@ -8,11 +9,14 @@ export interface PersistenceOwner<T> {
   readonly name: string
   readonly state: ResourceState<T>
   readonly time: Timeline
+  readonly settings: Settings
   /** Whether the resource was stopped or removed: a late read or refusal is then ignored. */
   readonly closed: boolean
   apply(action: ResourceAction<T>): boolean
-  /** A saved entry was read at start. */
-  restored(entry: StoreEntry): void
+  /** Whether a saved entry may be served (schema version, `validate`): its value to serve, or `undefined`. */
+  admit(entry: StoreEntry, source: 'store'): Promise<{ value: unknown } | undefined>
+  /** A saved entry was read at start, and admitted with `value`. */
+  restored(entry: StoreEntry, value: unknown): void
   /** Fleet mode: the store refused our write; the shared entry is to be taken. */
   adoptRefused(): Promise<void>
   /** Whether the resource runs in fleet mode. */
@@ -74,9 +78,11 @@ export class Persistence<T> {
     if (this.restoring !== undefined) return
     const owner = this.#owner
     this.restoring = callAsync(() => this.#store.get(owner.name)).then(
-      (saved) => {
+      async (saved) => {
+        const admitted = saved === undefined || owner.closed ? undefined : await owner.admit(saved, 'store')
         this.restoring = undefined
-        if (saved !== undefined && !owner.closed) owner.restored(saved)
+        if (saved !== undefined && admitted !== undefined && !owner.closed)
+          owner.restored(saved, admitted.value)
       },
       (error: unknown) => {
         this.restoring = undefined
@@ -102,7 +108,10 @@ export class Persistence<T> {
   save(catchUp = true): Promise<void> {
     const owner = this.#owner
     const { value, version, updatedAt } = owner.state
-    const entry: StoreEntry = { value, version, loadedAt: savedLoadedAt(updatedAt, owner.time) }
+    const loadedAt = savedLoadedAt(updatedAt, owner.time)
+    const schemaVersion = owner.settings.schemaVersion
+    const entry: StoreEntry =
+      schemaVersion === undefined ? { value, version, loadedAt } : { value, version, loadedAt, schemaVersion }
     const written = this.#afterWrite(
       callAsync(() => this.#store.set(owner.name, entry)),
       catchUp,

@@ -25,6 +25,7 @@ import {
   type ValueSource,
 } from './state.js'
 import { NO_PHASE } from './timing.js'
+import { checked } from './validation.js'
 import { Watchers } from './watchers.js'
 
 /**
@@ -50,6 +51,10 @@ export class ResourceRecord<T> extends Task implements TimedEntry {
   loadIndex = -1
   /** Where the first refresh falls in the interval (see timing.ts); the end until drawn. */
   splayPhase = NO_PHASE
+  /** The delay the running load asked for with `refreshIn` (already bounded), or NaN. */
+  requestedDelay = Number.NaN
+  /** `set()` was called while the load in flight ran: its result must not replace the set value. */
+  superseded = false
   protected readonly host: EngineHost
   watchers: Watchers<T> | undefined = undefined
   persistence: Persistence<T> | undefined = undefined
@@ -121,6 +126,17 @@ export class ResourceRecord<T> extends Task implements TimedEntry {
     return this.watchers.firstSettled()
   }
 
+  /**
+   * Resolves once the resource has a value, or is stopped or removed (never rejects); `giveUp`
+   * forgets the waiter.
+   */
+  whenValue(): { promise: Promise<void>; giveUp: () => void } {
+    if (this.state.hasValue || this.closed) return { promise: Promise.resolve(), giveUp: () => {} }
+    this.watchers ??= new Watchers()
+    const { promise, giveUp } = this.watchers.readyOrGiveUp()
+    return { promise: promise.then(noop, noop), giveUp }
+  }
+
   // ---- state and notifications ---------------------------------------------------------------
 
   /** Applies `action` to the state; returns whether the value was replaced. */
@@ -136,8 +152,31 @@ export class ResourceRecord<T> extends Task implements TimedEntry {
     return this.fleet === undefined ? Promise.resolve() : this.fleet.adopt(true)
   }
 
-  /** A saved entry was read at start: serve it unless it is too old or something newer is known. */
-  restored(saved: StoreEntry): void {
+  /**
+   * Whether `entry` (restored, or another replica's) may be served: written under this resource's
+   * schema version (else ignored, silently: a deploy under way), and passing `validate` (else
+   * reported). Resolves with the value to serve, the schema's output, or `undefined` when refused;
+   * a refused entry's version still counts as seen.
+   */
+  async admit(entry: StoreEntry, source: 'store' | 'fleet'): Promise<{ value: unknown } | undefined> {
+    const { schemaVersion, check } = this.settings
+    let admitted: { value: unknown } | undefined
+    if (entry.schemaVersion === schemaVersion) {
+      if (check === undefined) admitted = { value: entry.value }
+      else {
+        try {
+          admitted = { value: await checked(check, this.name, source, entry.value) }
+        } catch (error) {
+          if (!this.closed) this.host.report(error as LoadError, this.name)
+        }
+      }
+    }
+    if (admitted === undefined) this.apply({ type: 'seen', version: entry.version })
+    return admitted
+  }
+
+  /** A saved entry was read at start: serve `value` (its admitted value) unless it is too old or something newer is known. */
+  restored(saved: StoreEntry, value: unknown): void {
     const host = this.host
     const { at: loadedAt, age } = restoredAt(saved.loadedAt, host.time.now(), host.time)
     if (!(age <= this.settings.maxRestoredAge)) {
@@ -146,7 +185,7 @@ export class ResourceRecord<T> extends Task implements TimedEntry {
     }
     const restored = this.apply({
       type: 'restored',
-      value: saved.value as T,
+      value: value as T,
       version: saved.version,
       loadedAt,
     })
@@ -195,3 +234,5 @@ export class ResourceRecord<T> extends Task implements TimedEntry {
     this.watchers?.settleFirst()
   }
 }
+
+const noop = (): void => {}

@@ -3,12 +3,14 @@ import { Limiter } from '../scheduling/limiter.js'
 import { Scheduler } from '../scheduling/scheduler.js'
 import { Timeline } from '../scheduling/timeline.js'
 import { both } from './async.js'
+import { type Duration, positiveDuration } from './duration.js'
 import { Engine } from './engine.js'
 import {
   DuplicateResourceError,
   type EvergreenError,
   ListenerError,
   type LoadError,
+  OptionRangeError,
   OptionTypeError,
   StoreError,
   SyncError,
@@ -28,6 +30,7 @@ import {
 } from './options.js'
 import { RegistryStores } from './registry-stores.js'
 import { engineOf, handleOf, type Resource } from './resource.js'
+import { abandonable, waitOptions } from './wait.js'
 
 export type { HealthReport, ResourceHealth } from './health.js'
 
@@ -39,6 +42,18 @@ export interface StartOptions {
    * @default false
    */
   wait?: boolean
+  /**
+   * Waits (`wait` implied) until every resource defined so far has a value, failed first loads
+   * being retried with each resource's backoff meanwhile, for at most this long; then rejects with
+   * `SyncError` naming those still without one. Positive; `Infinity` waits for ever. `wait: false`
+   * with it is refused. @default none (`wait` settles on the first outcome of each first load)
+   */
+  within?: Duration
+  /**
+   * Gives up the wait when aborted: the promise rejects with the signal's reason. The registry stays
+   * started and its loads go on. @default none
+   */
+  signal?: AbortSignal
 }
 
 /**
@@ -200,16 +215,53 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   async start(options: StartOptions = {}): Promise<void> {
     if (typeof options !== 'object' || options === null)
       throw new OptionTypeError('start options', 'an object', options)
+    const { wait: waitGiven, within: withinGiven, ...rest } = options
+    if (waitGiven !== undefined && typeof waitGiven !== 'boolean')
+      throw new OptionTypeError('start options.wait', 'a boolean', waitGiven)
+    const within =
+      withinGiven === undefined ? undefined : positiveDuration(withinGiven, 'start options.within', true)
+    if (within !== undefined && waitGiven === false)
+      throw new OptionRangeError('start options.within', 'absent when wait is false', withinGiven)
+    const caller = waitOptions(rest, 'start options', false)
     const run = this.#run
     if (run.kind === 'stopping') await run.drained
     // Checked after the wait: the last of start() and stop() called decides (a stop called meanwhile
     // made a new state), and two starts start once.
     if (this.#run === run && run.kind !== 'started') this.#begin()
-    if (options.wait !== true) return
+    if (waitGiven !== true && within === undefined) return
     const engines = [...this.#resources.values()].map((r) => engineOf(r))
+    const clock = this.#settings.clock
+    const never = () => undefined
     // Our timers are unref'd; while the caller awaits the first loads (each bounded by its timeout),
     // the process must not exit under them with the await unsettled.
-    await keptAlive(Promise.all(engines.map((e) => e.whenFirstSettled())))
+    if (within === undefined) {
+      await keptAlive(
+        abandonable(Promise.all(engines.map((e) => e.whenFirstSettled())), caller, clock, never),
+      )
+    } else {
+      // Until each has a value (retries run meanwhile), or the deadline.
+      const waits = engines.map((e) => e.whenValue())
+      const giveUp = () => {
+        for (const w of waits) w.giveUp()
+      }
+      let timer: unknown
+      const deadline = new Promise<void>((resolve) => {
+        if (within <= 2 ** 31 - 1) timer = clock.setTimeout(resolve, within)
+      })
+      try {
+        await keptAlive(
+          abandonable(
+            Promise.race([Promise.all(waits.map((w) => w.promise)), deadline]),
+            caller,
+            clock,
+            never,
+          ),
+        )
+      } finally {
+        clock.clearTimeout(timer)
+        giveUp()
+      }
+    }
     const errors = engines.map((e) => e.syncError()).filter((e): e is LoadError => e !== undefined)
     if (errors.length > 0) throw new SyncError(errors)
   }

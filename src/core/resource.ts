@@ -1,11 +1,13 @@
 import type { Engine } from './engine.js'
 import type { LoadError } from './errors.js'
-import { ResourceNotReadyError, ResourceStaleError, StoppedError } from './errors.js'
+import { ResourceNotReadyError, ResourceStaleError, StoppedError, WaitTimeoutError } from './errors.js'
 import { isLoading, type ResourceStatus, SCHEDULED, statusOf, type ValueSource } from './state.js'
+import { abandonable, type WaitOptions, waitOptions } from './wait.js'
 import type { Subscriber } from './watchers.js'
 import { Watchers } from './watchers.js'
 
 export type { LoadContext, Loader } from './load.js'
+export type { WaitOptions } from './wait.js'
 export type { Subscriber } from './watchers.js'
 
 /** A snapshot of a resource that never throws. */
@@ -20,7 +22,7 @@ export interface ResourceSnapshot<T> {
   readonly updatedAt: number | undefined
   /** Age of the current value in ms (monotonic: a wall-clock step does not change it), or `undefined`. */
   readonly age: number | undefined
-  /** `'store'` while the value is one restored at start, `'load'` once a load succeeded. */
+  /** Where the value came from: `'store'` (restored), `'load'`, `'fleet'` (another replica) or `'set'`. */
   readonly source: ValueSource | undefined
   readonly version: number
   readonly loads: number
@@ -109,17 +111,50 @@ export class Resource<T = unknown> {
    * Loads now, or joins the load in flight. Resolves with the new value; rejects with the load's
    * error (a `LoadError`), and the last good value is kept.
    */
-  refresh(): Promise<T> {
-    return this.#engine.refresh()
+  refresh(options?: WaitOptions): Promise<T> {
+    const engine = this.#engine
+    if (options === undefined) return engine.refresh()
+    const wait = waitOptions(options, 'refresh options', true)
+    // An already aborted signal starts nothing.
+    if (wait.signal?.aborted === true) return Promise.reject(wait.signal.reason)
+    return abandonable(
+      engine.refresh(),
+      wait,
+      engine.time.clock,
+      () => new WaitTimeoutError(engine.name, 'refresh()', wait.timeout, engine.state.error),
+    )
   }
 
-  /** Resolves with the first good value, at once if there is one. Rejects if the resource is removed or stopped first. */
-  ready(): Promise<T> {
+  /**
+   * Takes a value from outside (a webhook, a watch stream): `get()` returns it at once. It is
+   * versioned, compared with `equals`, saved and (fleet mode) announced as a loaded value is; emits
+   * `'change'` with `source: 'set'` (no `'load'`); the next refresh comes a full interval later. A
+   * load in flight may finish but its result is discarded. Throws `StoppedError` once stopped or removed.
+   */
+  set(value: T): void {
+    this.#engine.set(value)
+  }
+
+  /**
+   * Resolves with the first good value, at once if there is one. Rejects if the resource is removed
+   * or stopped first, or when the caller gives up (`signal`, `timeout`: see {@link WaitOptions}).
+   */
+  ready(options?: WaitOptions): Promise<T> {
     const engine = this.#engine
+    const wait = options === undefined ? undefined : waitOptions(options, 'ready options', true)
     if (engine.state.hasValue) return Promise.resolve(engine.state.value as T)
     if (engine.closed) return Promise.reject(new StoppedError(engine.name, engine.closedWhy))
     engine.watchers ??= new Watchers()
-    return engine.watchers.ready()
+    if (wait === undefined) return engine.watchers.ready()
+    if (wait.signal?.aborted === true) return Promise.reject(wait.signal.reason)
+    const { promise, giveUp } = engine.watchers.readyOrGiveUp()
+    return abandonable(
+      promise,
+      wait,
+      engine.time.clock,
+      () => new WaitTimeoutError(engine.name, 'ready()', wait.timeout, engine.state.error),
+      giveUp,
+    )
   }
 
   /** Calls `listener(value, previous)` on every change of value, the first included. */

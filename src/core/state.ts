@@ -86,8 +86,11 @@ export function isClosed(phase: Phase): boolean {
   return phase >= STOPPED
 }
 
-/** Where a value came from: `load` (this process), `store` (restored at start), `fleet` (another replica). */
-export type ValueSource = 'load' | 'store' | 'fleet'
+/**
+ * Where a value came from: `load` (this process's loader), `store` (restored at start), `fleet`
+ * (another replica), `set` (given to `resource.set()`).
+ */
+export type ValueSource = 'load' | 'store' | 'fleet' | 'set'
 
 /** Everything known about one resource, as observers read it. */
 export interface ResourceState<T = unknown> {
@@ -130,6 +133,13 @@ export type ResourceAction<T = unknown> =
       readonly version?: number | undefined
     }
   | { readonly type: 'failed'; readonly error: LoadError }
+  | {
+      /** A value given to `resource.set()`: versioned and compared as a load, but not counted as one. */
+      readonly type: 'set'
+      readonly value: T
+      readonly at: number
+      readonly equals: (a: T, b: T) => boolean
+    }
   | { readonly type: 'restored'; readonly value: T; readonly version: number; readonly loadedAt: number }
   | {
       readonly type: 'synced'
@@ -166,6 +176,17 @@ export function apply<T>(state: MutableState<T>, action: ResourceAction<T>): boo
   switch (action.type) {
     case 'loaded':
       return applyLoaded(state, action.value, action.at, action.equals, action.version)
+    case 'set': {
+      const replaced = !state.hasValue || !action.equals(state.value as T, action.value)
+      if (replaced) state.value = action.value
+      state.hasValue = true
+      state.source = 'set'
+      state.version++
+      state.updatedAt = action.at
+      state.error = undefined
+      state.consecutiveFailures = 0
+      return replaced
+    }
     case 'failed':
       state.error = action.error
       state.failures++

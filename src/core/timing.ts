@@ -70,3 +70,22 @@ export function isFresh(settings: TimingSettings, loadedAt: number, now: number)
 export function leaseRecheckDelay(settings: TimingSettings, leaseTtl: number): number {
   return Math.min(settings.interval, leaseTtl / 3)
 }
+
+/** The shortest delay a loader may ask for with `refreshIn`: 1 s, or a tenth of the interval if shorter. */
+export function minRequestedDelay(settings: TimingSettings): number {
+  return Math.min(1_000, settings.interval / 10)
+}
+
+/** A delay a loader asked for with `refreshIn`, within [min(1 s, interval / 10), interval × 10]. */
+export function requestedDelay(settings: TimingSettings, ms: number): number {
+  return Math.min(Math.max(ms, minRequestedDelay(settings)), settings.interval * 10)
+}
+
+/**
+ * A requested delay with the jitter added, never removed: a server's `Retry-After` is never undercut,
+ * and resources told the same delay still drift apart.
+ */
+export function jitteredUp(settings: TimingSettings, base: number, random: () => number): number {
+  const jitter = settings.jitter
+  return jitter === 0 ? base : base * (1 + jitter * random())
+}

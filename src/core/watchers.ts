@@ -14,7 +14,7 @@ interface Waiter<T> {
  */
 export class Watchers<T> {
   #subscribers: Set<Subscriber<T>> | undefined = undefined
-  #ready: Waiter<T>[] | undefined = undefined
+  #ready: Set<Waiter<T>> | undefined = undefined
   #first: (() => void)[] | undefined = undefined
 
   subscribe(listener: Subscriber<T>): () => void {
@@ -34,9 +34,20 @@ export class Watchers<T> {
 
   ready(): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#ready ??= []
-      this.#ready.push({ resolve, reject })
+      this.#ready ??= new Set()
+      this.#ready.add({ resolve, reject })
     })
+  }
+
+  /** Like {@link ready}, with a function that forgets the waiter (its caller gave up waiting). */
+  readyOrGiveUp(): { promise: Promise<T>; giveUp: () => void } {
+    let waiter!: Waiter<T>
+    const promise = new Promise<T>((resolve, reject) => {
+      waiter = { resolve, reject }
+      this.#ready ??= new Set()
+      this.#ready.add(waiter)
+    })
+    return { promise, giveUp: () => this.#ready?.delete(waiter) }
   }
 
   /** Resolves once the first load settled; see {@link settleFirst}. */

@@ -8,6 +8,7 @@ import {
   encodeSnapshot,
   fromJson,
   isValidHead,
+  isValidSchemaVersion,
   parseSnapshot,
   SnapshotFormatError,
   toJson,
@@ -178,7 +179,10 @@ class FileStore implements Store {
         { resource: name, cause: error },
       )
     }
-    return { value, version: entry.version, loadedAt: entry.loadedAt }
+    const { version, loadedAt, schemaVersion } = entry
+    return schemaVersion === undefined
+      ? { value, version, loadedAt }
+      : { value, version, loadedAt, schemaVersion }
   }
 
   set(name: string, entry: StoreEntry): Promise<boolean> {
@@ -222,10 +226,15 @@ class FileStore implements Store {
   // ---- writing --------------------------------------------------------------------------------
 
   #setNow(name: string, entry: StoreEntry): Promise<boolean> {
-    if (typeof entry !== 'object' || entry === null || !isValidHead(entry.version, entry.loadedAt)) {
+    if (
+      typeof entry !== 'object' ||
+      entry === null ||
+      !isValidHead(entry.version, entry.loadedAt) ||
+      !isValidSchemaVersion(entry.schemaVersion)
+    ) {
       return Promise.reject(
         new StoreError(
-          `could not save resource "${name}": an entry needs a positive integer version and a numeric loadedAt`,
+          `could not save resource "${name}": an entry needs a positive integer version, a numeric loadedAt and, if any, a non-negative integer schemaVersion`,
           { resource: name },
         ),
       )
@@ -244,7 +253,11 @@ class FileStore implements Store {
         }),
       )
     }
-    this.#entries.set(name, { version: entry.version, loadedAt: entry.loadedAt, data })
+    const { version, loadedAt, schemaVersion } = entry
+    this.#entries.set(
+      name,
+      schemaVersion === undefined ? { version, loadedAt, data } : { version, loadedAt, data, schemaVersion },
+    )
     return this.#nextWrite(name).then(() => true)
   }
 

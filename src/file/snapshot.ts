@@ -20,6 +20,8 @@ export interface EncodedEntry {
   readonly loadedAt: number
   /** The value, as returned by `serialize`. */
   readonly data: string
+  /** The schema version the entry was written under, if any (the optional `"schemaVersion"` field). */
+  readonly schemaVersion?: number | undefined
   /** This entry's line of the snapshot, built on the first write that needs it. */
   line?: string
 }
@@ -37,6 +39,14 @@ export class SnapshotFormatError extends Error {
 }
 
 /** Whether `version` and `loadedAt` are what an entry may carry. */
+/** Whether `schemaVersion` is what an entry may carry: absent, or a non-negative safe integer. */
+export function isValidSchemaVersion(schemaVersion: unknown): boolean {
+  return (
+    schemaVersion === undefined ||
+    (typeof schemaVersion === 'number' && Number.isSafeInteger(schemaVersion) && schemaVersion >= 0)
+  )
+}
+
 export function isValidHead(version: unknown, loadedAt: unknown): boolean {
   return (
     typeof version === 'number' &&
@@ -51,7 +61,8 @@ export function isValidHead(version: unknown, loadedAt: unknown): boolean {
 export function encodeSnapshot(entries: ReadonlyMap<string, EncodedEntry>, savedAt: number): string {
   const lines: string[] = []
   for (const [name, entry] of entries) {
-    entry.line ??= `${JSON.stringify(name)}:{"version":${entry.version},"loadedAt":${entry.loadedAt},"value":${JSON.stringify(entry.data)}}`
+    const schema = entry.schemaVersion === undefined ? '' : `"schemaVersion":${entry.schemaVersion},`
+    entry.line ??= `${JSON.stringify(name)}:{"version":${entry.version},"loadedAt":${entry.loadedAt},${schema}"value":${JSON.stringify(entry.data)}}`
     lines.push(entry.line)
   }
   const head = `{"kind":${JSON.stringify(SNAPSHOT_KIND)},"format":${SNAPSHOT_FORMAT},"savedAt":${savedAt}`
@@ -96,12 +107,14 @@ export function parseSnapshot(text: string): Map<string, EncodedEntry> {
     const version = own(entry, 'version')
     const loadedAt = own(entry, 'loadedAt')
     const data = own(entry, 'value')
-    if (!isValidHead(version, loadedAt) || typeof data !== 'string') {
+    const schemaVersion = own(entry, 'schemaVersion')
+    if (!isValidHead(version, loadedAt) || typeof data !== 'string' || !isValidSchemaVersion(schemaVersion)) {
       throw new SnapshotFormatError(
-        `its entry ${JSON.stringify(name)} lacks a positive integer "version", a numeric "loadedAt" or a string "value"`,
+        `its entry ${JSON.stringify(name)} lacks a positive integer "version", a numeric "loadedAt" or a string "value" (or has a "schemaVersion" that is not a non-negative integer)`,
       )
     }
-    result.set(name, { version: version as number, loadedAt: loadedAt as number, data })
+    const head = { version: version as number, loadedAt: loadedAt as number, data }
+    result.set(name, schemaVersion === undefined ? head : { ...head, schemaVersion: schemaVersion as number })
   }
   return result
 }

@@ -59,6 +59,8 @@ export type ReadResult =
       readonly size: number
       /** The stored value; `undefined` when not asked for, or larger than the cap. */
       readonly payload: string | undefined
+      /** The schema version it was written under, if any. */
+      readonly schemaVersion: number | undefined
     }
 
 const shown = (value: unknown): string => {
@@ -69,7 +71,7 @@ const shown = (value: unknown): string => {
 /** Checks a `READ` reply, and puts its load time on the reader's clock (`localNow`). */
 export function parseRead(reply: unknown, withValue: boolean, localNow: number): ReadResult {
   if (!Array.isArray(reply)) return { kind: 'corrupt', why: 'an unexpected reply' }
-  const [status, serverNow, version, loadedAt, stamp, size, payload] = reply as unknown[]
+  const [status, serverNow, version, loadedAt, stamp, size, payload, schema] = reply as unknown[]
   if (status === 0) return { kind: 'none' }
   if (status === 2) return { kind: 'corrupt', why: `its key holds a ${shown(version)}, not a hash` }
   const v = parseVersion(version)
@@ -80,6 +82,10 @@ export function parseRead(reply: unknown, withValue: boolean, localNow: number):
   // Asked for and not given: withheld for its size, or missing (a size of 0).
   if (withValue && typeof payload !== 'string' && !(typeof size === 'number' && size > 0))
     return { kind: 'corrupt', why: 'it has no value' }
+  // A schema version is an integer in [0, 2^53); absent (nil) for an entry written without one.
+  const schemaVersion = typeof schema === 'string' && VERSION_DIGITS.test(schema) ? Number(schema) : undefined
+  if (schema !== null && schema !== undefined && !Number.isSafeInteger(schemaVersion))
+    return { kind: 'corrupt', why: `its schema version is ${shown(schema)}, not an integer` }
   return {
     kind: 'entry',
     version: v,
@@ -91,5 +97,6 @@ export function parseRead(reply: unknown, withValue: boolean, localNow: number):
     ),
     size: typeof size === 'number' ? size : 0,
     payload: typeof payload === 'string' ? payload : undefined,
+    schemaVersion,
   }
 }

@@ -1,7 +1,7 @@
 import { StoreError } from '../core/errors.js'
 import type { EntryHead, FleetCoordinator, Lease } from '../stores/fleet.js'
 import { keysOf } from './entry.js'
-import { ACQUIRE, RELEASE, RELEASE_OWNED, RENEW } from './scripts.js'
+import { ACQUIRE, RELEASE, RELEASE_OWNED, RENEW, TOKEN } from './scripts.js'
 import type { RedisEnv, RedisValueStore } from './value-store.js'
 
 const MAX_NAME_LENGTH = 1_024
@@ -85,6 +85,21 @@ export class RedisFleet implements FleetCoordinator {
       connection.run('release', name, (c) => RELEASE_OWNED.run(c, [keys.lease], [taker])).catch(() => {})
     })
     return attempt
+  }
+
+  token(name: string, floor: number): Promise<number> {
+    const { connection, settings } = this.#env
+    if (!Number.isSafeInteger(floor) || floor < 0) {
+      return Promise.reject(new StoreError(`redis: token with a floor of ${floor}`, { resource: name }))
+    }
+    const keys = keysOf(settings.prefix, name)
+    return connection.run('token', name, async (client) => {
+      const token = await TOKEN.run(client, [keys.fence, keys.value], [floor])
+      if (typeof token !== 'number' || !Number.isSafeInteger(token) || token <= floor) {
+        throw new StoreError(`redis: token gave ${String(token)}`, { resource: name })
+      }
+      return token
+    })
   }
 
   watch(listener: (name: string, version: number) => void): () => void {

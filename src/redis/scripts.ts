@@ -114,7 +114,7 @@ return 0
  * counts as none, and is replaced whole); then announced. The entry also gets `stamp`: the load time
  * on the server's clock (its `TIME` less the writer's own measure of the value's age), so replicas
  * with skewed clocks agree on ages.
- * KEYS: value. ARGV: version, loadedAt, payload, channel, message, age ms.
+ * KEYS: value. ARGV: version, loadedAt, payload, channel, message, age ms, schema version ('' for none).
  * Returns 1 (written) or 0 (refused).
  */
 const WRITE_LUA = `${PRELUDE}
@@ -126,6 +126,11 @@ end
 if corrupt then redis.call('DEL', KEYS[1]) end
 local stamp = now() - (tonumber(ARGV[6]) or 0)
 redis.call('HSET', KEYS[1], 'version', ARGV[1], 'loadedAt', ARGV[2], 'stamp', digits(stamp), 'value', ARGV[3])
+if ARGV[7] ~= nil and ARGV[7] ~= '' then
+  redis.call('HSET', KEYS[1], 'schema', ARGV[7])
+else
+  redis.call('HDEL', KEYS[1], 'schema')
+end
 redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 1
 `
@@ -134,19 +139,35 @@ return 1
  * Reads an entry with the server's time, and its value only if asked and not larger than the cap.
  * KEYS: value. ARGV: '1' to read the value, largest value in bytes (-1: no cap).
  * Returns [0, now] (none), [2, now, type] (a key of another type), or
- * [1, now, version, loadedAt, stamp, size, value or nil].
+ * [1, now, version, loadedAt, stamp, size, value or nil, schema version or nil].
  */
 const READ_LUA = `${PRELUDE}
 local t = now()
 local k = kind(KEYS[1])
 if k == 'none' then return {0, t} end
 if k ~= 'hash' then return {2, t, k} end
-local f = redis.call('HMGET', KEYS[1], 'version', 'loadedAt', 'stamp')
+local f = redis.call('HMGET', KEYS[1], 'version', 'loadedAt', 'stamp', 'schema')
 local size = redis.call('HSTRLEN', KEYS[1], 'value')
 local value = false
 local cap = tonumber(ARGV[2])
 if ARGV[1] == '1' and (cap < 0 or size <= cap) then value = redis.call('HGET', KEYS[1], 'value') end
-return {1, t, f[1], f[2], f[3], size, value}
+return {1, t, f[1], f[2], f[3], size, value, f[4]}
+`
+
+/**
+ * The next fencing token without the lease (a value pushed by `set()`): one above the highest of the
+ * token counter, the stored version and the caller's floor, and the counter set to it, so a load begun
+ * under an earlier token can no longer write over it.
+ * KEYS: fence, value. ARGV: floor. Returns the token.
+ */
+const TOKEN_LUA = `${PRELUDE}
+local version_now = stored(KEYS[2])
+local floor = version(ARGV[1]) or 0
+local counter = 0
+if kind(KEYS[1]) == 'string' then counter = version(redis.call('GET', KEYS[1])) or 0 end
+local token = math.max(counter, version_now, floor) + 1
+redis.call('SET', KEYS[1], digits(token))
+return token
 `
 
 /**
@@ -177,3 +198,4 @@ export const RELEASE = new LuaScript(RELEASE_LUA)
 export const RELEASE_OWNED = new LuaScript(RELEASE_OWNED_LUA)
 export const WRITE = new LuaScript(WRITE_LUA)
 export const READ = new LuaScript(READ_LUA)
+export const TOKEN = new LuaScript(TOKEN_LUA)

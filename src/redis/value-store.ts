@@ -81,17 +81,25 @@ export class RedisValueStore {
         cause: this.#env.settings.redactor.error(error),
       })
     }
-    return { value, version: found.version, loadedAt: found.loadedAt }
+    const { version, loadedAt, schemaVersion } = found
+    return schemaVersion === undefined
+      ? { value, version, loadedAt }
+      : { value, version, loadedAt, schemaVersion }
   }
 
   set(name: string, entry: StoreEntry): Promise<boolean> {
     const { serialize, maxValueBytes, prefix, redactor } = this.#env.settings
-    const { version, loadedAt } = entry
-    if (!Number.isSafeInteger(version) || version < 1 || !Number.isFinite(loadedAt)) {
+    const { version, loadedAt, schemaVersion } = entry
+    const schemaOk =
+      schemaVersion === undefined || (Number.isSafeInteger(schemaVersion) && schemaVersion >= 0)
+    if (!Number.isSafeInteger(version) || version < 1 || !Number.isFinite(loadedAt) || !schemaOk) {
       return Promise.reject(
-        new StoreError(`redis: the entry of "${name}" has version ${version} and load time ${loadedAt}`, {
-          resource: name,
-        }),
+        new StoreError(
+          `redis: the entry of "${name}" has version ${version}, load time ${loadedAt} and schema version ${schemaVersion}`,
+          {
+            resource: name,
+          },
+        ),
       )
     }
     let payload: string
@@ -115,7 +123,7 @@ export class RedisValueStore {
       const written = await WRITE.run(
         client,
         [keysOf(prefix, name).value],
-        [version, loadedAt, payload, `${prefix}:changes`, message, age],
+        [version, loadedAt, payload, `${prefix}:changes`, message, age, schemaVersion ?? ''],
       )
       return written === 1
     })

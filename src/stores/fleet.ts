@@ -38,6 +38,13 @@ export interface FleetCoordinator {
    * it should take that value rather than load again).
    */
   acquire(name: string, floor: number): Promise<Lease | undefined>
+  /**
+   * Optional: the next fencing token of `name` without taking the lease (one above the token counter,
+   * the stored version and `floor`, and the counter set to it), for a value pushed with
+   * `resource.set()`: written under it, it wins over a load begun under an earlier lease. Without it,
+   * a pushed value is written with the next version this replica knows.
+   */
+  token?(name: string, floor: number): Promise<number>
   /** Calls `listener(name, version)` when another replica announces a new version. Returns unsubscribe. */
   watch(listener: (name: string, version: number) => void): () => void
 }

@@ -13,7 +13,13 @@ export function memoryStore(): Store {
     async set(name, entry) {
       const current = entries.get(name)
       if (current !== undefined && current.version >= entry.version) return false
-      entries.set(name, { value: entry.value, version: entry.version, loadedAt: entry.loadedAt })
+      const { value, version, loadedAt, schemaVersion } = entry
+      entries.set(
+        name,
+        schemaVersion === undefined
+          ? { value, version, loadedAt }
+          : { value, version, loadedAt, schemaVersion },
+      )
       return true
     },
     async delete(name) {

@@ -9,6 +9,11 @@ export interface StoreEntry<T = unknown> {
   readonly version: number
   /** Wall-clock time (ms since the epoch) of the load that produced `value`. */
   readonly loadedAt: number
+  /**
+   * The `schemaVersion` of the resource that wrote it, if it has one: a resource reads only entries
+   * of its own schema version. A store keeps it as given and hands it back (a non-negative integer).
+   */
+  readonly schemaVersion?: number | undefined
 }
 
 /** What a registry hands a store when it starts using it. */
