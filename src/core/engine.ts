@@ -214,7 +214,7 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
   /** The delay to schedule after a load: the one its loader asked for, else `base`. */
   #after(base: number): number {
     const requested = this.requestedDelay
-    return requested === requested ? requested : base
+    return Number.isNaN(requested) ? base : requested
   }
 
   /** The running load has run for its timeout. */
@@ -323,7 +323,7 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
       return base
     }
     const delay =
-      requested === requested
+      !Number.isNaN(requested)
         ? jitteredUp(this.settings, base, host.random)
         : jittered(this.settings, base, host.random)
     host.scheduler.schedule(this, delay, now)
