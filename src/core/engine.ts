@@ -322,10 +322,9 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
       this.stepTo('settle')
       return base
     }
-    const delay =
-      !Number.isNaN(requested)
-        ? jitteredUp(this.settings, base, host.random)
-        : jittered(this.settings, base, host.random)
+    const delay = !Number.isNaN(requested)
+      ? jitteredUp(this.settings, base, host.random)
+      : jittered(this.settings, base, host.random)
     host.scheduler.schedule(this, delay, now)
     this.stepTo('schedule')
     return delay

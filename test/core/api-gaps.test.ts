@@ -3,7 +3,8 @@
 import { describe, expect, it, vi } from 'vitest'
 import {
   type ChangeEvent,
-  LoadError,
+  type Duration,
+  type LoadError,
   memoryStore,
   OptionRangeError,
   OptionTypeError,
@@ -206,7 +207,7 @@ describe('resource.set(value)', () => {
 describe('ctx.refreshIn(delay)', () => {
   it('sets the next delay after a success, within [min(1 s, interval / 10), interval × 10]', async () => {
     const resources = registry({ interval: 10_000 })
-    const asked: (number | string)[] = [3_000, '2m', 1, '30s']
+    const asked: Duration[] = [3_000, '2m', 1, '30s']
     const times: number[] = []
     const start = Date.now()
     resources.define('pods', (ctx) => {
@@ -244,7 +245,7 @@ describe('ctx.refreshIn(delay)', () => {
   })
 
   it('adds jitter, never takes it off', async () => {
-    const resources = registry({ interval: 10_000, jitter: 0.5, splay: 0, clock: undefined })
+    const resources = registry({ interval: 10_000, jitter: 0.5, splay: 0 })
     vi.spyOn(Math, 'random').mockReturnValue(0)
     const times: number[] = []
     const start = Date.now()
