@@ -181,7 +181,7 @@ describe('resource.set(value)', () => {
 
   it('clears the last failure, and is refused once stopped or removed', async () => {
     const resources = registry()
-    const pods = resources.define('pods', () => {
+    const pods = resources.define<string>('pods', () => {
       throw new Error('down')
     })
     await rejection(resources.start({ wait: true }))
