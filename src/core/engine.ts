@@ -252,8 +252,9 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     const state = this.state
     const previous = state.value
     const lease = load.lease
-    if (this.superseded) {
-      // `set()` was called while it ran: the set value stays, and the load's result is discarded.
+    if (this.superseded || (lease !== undefined && state.version >= lease.token)) {
+      // `set()` was called while it ran, or (fleet mode) a value written under a later token was
+      // taken meanwhile: that value stays, and the load's result is discarded.
       this.superseded = false
       this.#schedule(this.#after(this.settings.interval), now)
       if (lease !== undefined) this.fleet?.release(lease)

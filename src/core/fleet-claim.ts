@@ -37,6 +37,8 @@ export interface ClaimOwner<T> {
   read(): Promise<StoreEntry | undefined>
   /** Whether a shared entry may be served (schema version, `validate`): its value to serve, or `undefined`. */
   admit(entry: StoreEntry, source: 'fleet'): Promise<{ value: unknown } | undefined>
+  /** The version of the last entry refused by {@link admit}: such a shared entry is never fresh. */
+  readonly refusedVersion: number
   failed(load: Load<T>, error: unknown): void
   storeFailed(op: string, error: unknown): void
 }
@@ -51,8 +53,6 @@ export class FleetClaim<T> {
   readonly #fleet: FleetCoordinator
   /** The check of the shared entry (and lease attempt) under way, if any. */
   claiming: Promise<Load<T> | undefined> | undefined = undefined
-  /** The version of the last shared entry refused (another schema version, or invalid): never fresh. */
-  #refused = 0
 
   constructor(owner: ClaimOwner<T>, fleet: FleetCoordinator) {
     this.#owner = owner
@@ -89,7 +89,7 @@ export class FleetClaim<T> {
       const state = owner.state
       // A shared entry this replica refused does not count either: it must load its own.
       const loadedAt =
-        head !== undefined && head.version >= state.version && head.version !== this.#refused
+        head !== undefined && head.version >= state.version && head.version !== owner.refusedVersion
           ? owner.time.fromWall(head.loadedAt)
           : state.hasValue && state.source !== 'store'
             ? state.updatedAt
@@ -136,10 +136,7 @@ export class FleetClaim<T> {
     if (entry === undefined || owner.closed) return
     if (!takesShared(owner.state, entry.version, sameVersion)) return
     const admitted = await owner.admit(entry, 'fleet')
-    if (admitted === undefined) {
-      this.#refused = entry.version
-      return
-    }
+    if (admitted === undefined) return
     if (owner.closed || !takesShared(owner.state, entry.version, sameVersion)) return
     const previous = owner.state.value
     const loadedAt = owner.time.fromWall(entry.loadedAt)

@@ -55,6 +55,8 @@ export class ResourceRecord<T> extends Task implements TimedEntry {
   requestedDelay = Number.NaN
   /** `set()` was called while the load in flight ran: its result must not replace the set value. */
   superseded = false
+  /** The version of the last saved or shared entry refused (another schema version, or invalid). */
+  refusedVersion = 0
   protected readonly host: EngineHost
   watchers: Watchers<T> | undefined = undefined
   persistence: Persistence<T> | undefined = undefined
@@ -171,7 +173,10 @@ export class ResourceRecord<T> extends Task implements TimedEntry {
         }
       }
     }
-    if (admitted === undefined) this.apply({ type: 'seen', version: entry.version })
+    if (admitted === undefined) {
+      this.refusedVersion = entry.version
+      this.apply({ type: 'seen', version: entry.version })
+    }
     return admitted
   }
 
