@@ -36,3 +36,13 @@ export function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown }).code
   return typeof code === 'string' ? code : undefined
 }
+
+/** The whole file at `path` as UTF-8 text. */
+export async function readWhole(fs: FileStoreFs, path: string): Promise<string> {
+  const handle = await fs.open(path, 'r')
+  try {
+    return Buffer.from(await handle.readFile()).toString('utf8')
+  } finally {
+    await handle.close().catch(() => {})
+  }
+}
