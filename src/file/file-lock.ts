@@ -5,7 +5,7 @@ import { StoreError } from '../core/errors.js'
 import type { Clock, TimerHandle } from '../scheduling/clock.js'
 import { removeLeftoverTemps, replaceFile } from './atomic-write.js'
 import { FileLockError } from './file-lock-error.js'
-import { errorCode, type FileStoreFs, readWhole } from './fs.js'
+import { errorCode, type FileStoreFs, readWhole, readWithTime } from './fs.js'
 
 /** What a lock file holds. `beat` grows with each refresh, so a watcher sees its owner is alive. */
 interface LockContent {
@@ -34,6 +34,9 @@ export interface LockEvents {
   report(error: StoreError): void
 }
 
+/** A creator writes its lock's content right after creating it: an empty lock older than this was abandoned. */
+const EMPTY_LOCK_MS = 1_000
+
 function parseContent(text: string): LockContent | undefined {
   try {
     const value = JSON.parse(text) as Partial<LockContent> | null
@@ -48,6 +51,22 @@ function parseContent(text: string): LockContent | undefined {
     }
   } catch {
     return undefined
+  }
+}
+
+/**
+ * Whether the holder is a process of this host that no longer runs: a shortcut for the common case
+ * of a restart on one machine. A PID only ever proves a process gone, never alive, and our own PID
+ * proves nothing (in a container every process may be PID 1); otherwise the lock's age decides.
+ */
+function isGone(content: LockContent): boolean {
+  if (content.host !== hostname() || content.pid === process.pid || !(content.pid > 0)) return false
+  try {
+    process.kill(content.pid, 0)
+    return false
+  } catch (error) {
+    // EPERM: it runs, under another user.
+    return errorCode(error) === 'ESRCH'
   }
 }
 
@@ -141,25 +160,37 @@ export class FileLock {
     try {
       await this.#fs.mkdir(dirname(this.#path), { recursive: true })
       handle = await this.#fs.open(this.#path, 'wx', this.#mode)
-      await handle.writeFile(JSON.stringify(content))
-      await handle.close()
-      handle = undefined
-      this.#own()
-      return
     } catch (error) {
-      await handle?.close().catch(() => {})
       if (errorCode(error) !== 'EEXIST') {
         this.#state = 'unlocked'
         return
       }
     }
-    const text = await this.#read().catch(() => undefined)
-    if (text === undefined) {
+    if (handle !== undefined) {
+      try {
+        await handle.writeFile(JSON.stringify(content))
+        await handle.close()
+        this.#own()
+      } catch {
+        // A full disk: leave no empty lock behind for others to wait on.
+        await handle.close().catch(() => {})
+        await this.#fs.unlink(this.#path).catch(() => {})
+        this.#state = 'unlocked'
+      }
+      return
+    }
+    const read = await readWithTime(this.#fs, this.#path).catch(() => undefined)
+    if (read === undefined) {
       // Released between our two calls: try again at once.
       this.#state = 'none'
       return this.#tryAcquire()
     }
+    const { text } = read
     const other = parseContent(text)
+    // A lock without content whose file is old: its creator was killed before writing it.
+    if (other === undefined && read.mtimeMs !== undefined && Date.now() - read.mtimeMs > EMPTY_LOCK_MS) {
+      return this.#takeOver(text, other, Date.now() - read.mtimeMs)
+    }
     if (other?.owner === this.token) return this.#own()
     const now = this.#clock().now()
     if (this.#seen === undefined || this.#seen.text !== text) {
@@ -168,7 +199,7 @@ export class FileLock {
       this.#seen = { text, since: now }
       const bound = Math.max(this.#timeout, other?.timeout ?? 0)
       const age = other === undefined ? 0 : Date.now() - other.refreshedAt
-      if (other !== undefined && age > bound) return this.#takeOver(text, other, age)
+      if (other !== undefined && (age > bound || isGone(other))) return this.#takeOver(text, other, age)
       this.#heldElsewhere = true
       this.#watch(alive ? 'other' : 'waiting', other)
       return
@@ -218,7 +249,7 @@ export class FileLock {
     if (this.state === 'owner') {
       this.#events.report(
         new StoreError(
-          `took over the lock of ${this.#pathOfSnapshot()} from ${holderOf(other)}: not refreshed for ${Math.round(age)} ms (its process was likely killed)`,
+          `took over the lock of ${this.#pathOfSnapshot()} from ${holderOf(other)}: ${other !== undefined && isGone(other) ? 'that process is gone' : `not refreshed for ${Math.round(age)} ms`} (it was likely killed)`,
         ),
       )
     }

@@ -38,6 +38,8 @@ class FileStore implements Store {
   #unsaved = false
   /** Whether {@link #closing} has settled. */
   #closed = false
+  /** reopen() was called while closing, and no close() since: reopen once the close settles. */
+  #reopenWanted = false
 
   constructor(settings: FileStoreSettings) {
     this.#settings = settings
@@ -104,6 +106,7 @@ class FileStore implements Store {
   }
 
   close(): Promise<void> {
+    this.#reopenWanted = false
     this.#closing ??= this.#shutdown()
     return this.#closing
   }
@@ -111,7 +114,8 @@ class FileStore implements Store {
   /**
    * Takes writes again after {@link close}, with the entries in memory; the file is read again
    * (and merged, the newer version of each entry winning) before the next write, in case another
-   * process wrote it meanwhile. Called before the close settled, it waits for it. Throws a
+   * process wrote it meanwhile. Called before the close settled, it waits for it (a close() called
+   * after it cancels it). Throws a
    * {@link FileLockError} if another store of this process opened the file meanwhile.
    */
   reopen(): void {
@@ -125,7 +129,13 @@ class FileStore implements Store {
       this.#batcher.resume()
       return
     }
-    const open = () => this.reopen()
+    if (this.#reopenWanted) return
+    this.#reopenWanted = true
+    const open = () => {
+      if (!this.#reopenWanted) return
+      this.#reopenWanted = false
+      this.reopen()
+    }
     closing.then(open, open)
   }
 

@@ -280,22 +280,6 @@ describe('fileStore', () => {
       await store.close()
     })
 
-    it('rejects a set() that would make the snapshot larger than maxBytes', async () => {
-      const path = snapshotPath()
-      const store = fileStore({ path, writeDelay: 0, maxBytes: 1_000 })
-      expect(await store.set('small', { value: 'x', version: 1, loadedAt: 1 })).toBe(true)
-      await expect(
-        store.set('large', { value: 'y'.repeat(2_000), version: 1, loadedAt: 1 }),
-      ).rejects.toMatchObject({
-        code: 'E_STORE',
-        resource: 'large',
-        message: expect.stringContaining('maxBytes'),
-      })
-      expect([...readSnapshot(path).keys()]).toEqual(['small'])
-      await store.delete('large')
-      await store.close()
-    })
-
     it('rejects an entry without a positive integer version', async () => {
       const store = fileStore({ path: snapshotPath(), writeDelay: 0 })
       for (const version of [0, -1, 1.5, Number.NaN]) {
@@ -464,26 +448,6 @@ describe('fileStore', () => {
       expect((error as StoreError).message).toContain(path)
       expect((error as StoreError).message).toContain('EIO: simulated')
       expect(await write).toBeInstanceOf(StoreError)
-    })
-  })
-
-  describe('options', () => {
-    it.each([
-      ['no options', undefined, 'fileStore options'],
-      ['no path', {}, 'path'],
-      ['an empty path', { path: '' }, 'path'],
-      ['serialize without deserialize', { path: 'x', serialize: JSON.stringify }, 'deserialize'],
-      [
-        'a serialize that is not a function',
-        { path: 'x', serialize: 1, deserialize: JSON.parse },
-        'serialize',
-      ],
-      ['maxBytes of 0', { path: 'x', maxBytes: 0 }, 'maxBytes'],
-      ['a negative writeDelay', { path: 'x', writeDelay: -1 }, 'writeDelay'],
-      ['an unparsable writeDelay', { path: 'x', writeDelay: 'soon' }, 'writeDelay'],
-      ['a mode that is not a file mode', { path: 'x', mode: 0o17777 }, 'mode'],
-    ])('throws at once on %s, naming the option', (_, options, option) => {
-      expect(() => fileStore(options as never)).toThrow(`option "${option}" must be`)
     })
   })
 })
