@@ -132,9 +132,7 @@ export class FileLock {
     const content = text === undefined ? undefined : parseContent(text)
     if (content?.owner === this.token) return true
     if (text === undefined) {
-      // Our lock file is gone (removed by hand): make it again.
-      this.#state = 'none'
-      await this.acquire()
+      await this.#vanished()
       return this.state === 'owner'
     }
     this.#lost(content)
@@ -267,6 +265,8 @@ export class FileLock {
   }
 
   #lost(content: LockContent | undefined): void {
+    // A refresh and a write may both find it out: tell it once.
+    if (this.#state !== 'owner') return
     this.#disarm()
     this.#state = 'none'
     this.#heldElsewhere = true
@@ -278,12 +278,24 @@ export class FileLock {
     void this.acquire()
   }
 
+  /**
+   * Our lock file is gone: another process took it over while this one was paused, and released it
+   * (or someone removed it). Take it again, as after another holder, so the file is read again first.
+   */
+  #vanished(): Promise<void> {
+    this.#disarm()
+    this.#heldElsewhere = true
+    this.#state = 'none'
+    return this.acquire()
+  }
+
   async #refresh(): Promise<void> {
     if (this.#state !== 'owner') return
     try {
       const text = await this.#read()
       const content = text === undefined ? undefined : parseContent(text)
-      if (text !== undefined && content?.owner !== this.token) return this.#lost(content)
+      if (text === undefined) return this.#vanished()
+      if (content?.owner !== this.token) return this.#lost(content)
       this.#beat++
       await replaceFile(this.#fs, this.#path, JSON.stringify(this.#content()), this.#mode, this.token)
     } catch {

@@ -34,8 +34,6 @@ class FileStore implements Store {
   /** Why another process's lock refuses our writes, while it does. */
   #refusal: FileLockError | undefined
   #closing: Promise<void> | undefined
-  /** Whether the last write failed: entries in memory that the file lacks, until a write succeeds. */
-  #unsaved = false
   /** Whether {@link #closing} has settled. */
   #closed = false
   /** reopen() was called while closing, and no close() since: reopen once the close settles. */
@@ -184,7 +182,6 @@ class FileStore implements Store {
     }
     this.#change(name, encoded)
     if (this.#refusal !== undefined) {
-      this.#unsaved = true
       return Promise.reject(this.#lockError(name))
     }
     return this.#batcher.request(name).then(() => true)
@@ -193,11 +190,13 @@ class FileStore implements Store {
   #deleteNow(name: string): Promise<void> {
     if (!this.#entries.has(name)) return Promise.resolve()
     this.#change(name, undefined)
-    if (this.#refusal !== undefined) {
-      this.#unsaved = true
-      return Promise.reject(this.#lockError(name))
-    }
+    if (this.#refusal !== undefined) return Promise.reject(this.#lockError(name))
     return this.#batcher.request(name)
+  }
+
+  /** Whether memory holds changes the file lacks (a write failed or was refused since). */
+  get #unsaved(): boolean {
+    return this.#previous.size > 0
   }
 
   #change(name: string, entry: EncodedEntry | undefined): void {
@@ -227,7 +226,6 @@ class FileStore implements Store {
       return undefined
     }
     if (lock.state === 'other' || lock.state === 'none') {
-      this.#unsaved = true
       const error = this.#refusal ?? this.#lockError(undefined)
       for (const waiter of batch) waiter.reject(this.#lockError(waiter.resource))
       return error
@@ -251,10 +249,9 @@ class FileStore implements Store {
   #settle(batch: Waiter[], refused: ReadonlyMap<string, number>, wanted: number, failure: unknown): void {
     const { path, maxBytes } = this.#settings
     if (failure === undefined) {
-      this.#unsaved = false
       this.#previous.clear()
       this.#deleted.clear()
-    } else this.#unsaved = true
+    }
     for (const waiter of batch) {
       const name = quoteName(waiter.resource)
       const size = refused.get(waiter.resource)
