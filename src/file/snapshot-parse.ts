@@ -33,15 +33,37 @@ function checkHead(document: unknown): void {
   }
 }
 
-/**
- * One entry line as this store writes it: a JSON string (the name), `:{"version":…,"loadedAt":…,
- * "value":…}` with the value a JSON string, then `,` unless it is the last, and a newline. Checked
- * by shape only; the value's escapes are checked when it is read.
- */
-const LINE =
-  /("(?:[^"\\\n]|\\.)*"):\{"version":(\d{1,16}),"loadedAt":(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?),"value":"(?:[^"\\\n]|\\.)*"\}(,?)\n/y
-
+const NAME_END = '":{"version":'
+const LOADED_AT = ',"loadedAt":'
+const VALUE = ',"value":"'
 const TAIL = '}}\n'
+
+/**
+ * The entry in one line as this store writes it — `"name":{"version":…,"loadedAt":…,"value":"…"}`
+ * — or `undefined` for anything else. A quote inside a JSON string is escaped, so the first
+ * `":{"version":` ends the name. The value is checked when it is read.
+ */
+function readLine(text: string, start: number, end: number): [string, EncodedEntry] | undefined {
+  if (text.charCodeAt(start) !== 34 /* " */) return undefined
+  const nameEnd = text.indexOf(NAME_END, start)
+  if (nameEnd < 0 || nameEnd >= end) return undefined
+  const loadedAtAt = text.indexOf(LOADED_AT, nameEnd)
+  const valueAt = text.indexOf(VALUE, loadedAtAt)
+  if (loadedAtAt < 0 || valueAt < 0 || valueAt >= end || !text.startsWith('"}', end - 2)) return undefined
+  const version = Number(text.slice(nameEnd + NAME_END.length, loadedAtAt))
+  const loadedAt = Number(text.slice(loadedAtAt + LOADED_AT.length, valueAt))
+  if (!isValidHead(version, loadedAt)) return undefined
+  const quoted = text.slice(start, nameEnd + 1)
+  let name: string
+  if (quoted.includes('\\')) {
+    try {
+      name = JSON.parse(quoted) as string
+    } catch {
+      return undefined
+    }
+  } else name = quoted.slice(1, -1)
+  return [name, { version, loadedAt, line: text.slice(start, end), used: false }]
+}
 
 /**
  * Reads a snapshot laid out as this store writes it (a head line, one line per entry, `}}`),
@@ -62,26 +84,23 @@ function readLines(text: string): Map<string, EncodedEntry> | undefined {
   }
   checkHead(document)
   const entries = new Map<string, EncodedEntry>()
-  const end = text.length - TAIL.length
-  let at = headEnd + 1
-  // No entries: the head line, an empty line, the tail.
-  if (at === end - 1 && text[at] === '\n') return entries
-  LINE.lastIndex = at
-  let last = false
-  while (at < end) {
-    if (last) return undefined
-    const match = LINE.exec(text)
-    if (match === null) return undefined
-    const [whole, quoted = '', version = '', loadedAt = '', comma] = match
-    const name = quoted.includes('\\') ? (JSON.parse(quoted) as string) : quoted.slice(1, -1)
-    const line = text.slice(at, at + whole.length - 1 - (comma === ',' ? 1 : 0))
-    const head = { version: Number(version), loadedAt: Number(loadedAt) }
-    if (!isValidHead(head.version, head.loadedAt)) return undefined
-    entries.set(name, { version: head.version, loadedAt: head.loadedAt, line, used: false })
-    last = comma !== ','
-    at += whole.length
+  const body = text.length - TAIL.length - 1 // the newline before the tail
+  if (text.charCodeAt(body) !== 10) return undefined
+  let start = headEnd + 1
+  if (start === body) return entries // no entries: an empty line
+  while (start < body) {
+    let end = text.indexOf('\n', start)
+    if (end < 0 || end > body) return undefined
+    const last = end === body
+    // Every line but the last ends with a comma.
+    if (!last && text.charCodeAt(end - 1) !== 44 /* , */) return undefined
+    const entry = readLine(text, start, last ? end : end - 1)
+    if (entry === undefined) return undefined
+    entries.set(entry[0], entry[1])
+    start = end + 1
+    end = start
   }
-  return last ? entries : undefined
+  return entries
 }
 
 /** Parses a snapshot of any layout as one JSON document, checking every entry. */
