@@ -251,6 +251,14 @@ class FileStore implements Store {
     if (failure === undefined) {
       this.#previous.clear()
       this.#deleted.clear()
+    } else if (batch.length === 0 && this.#closing === undefined) {
+      // A write of changes kept in memory (after the lock came back) that nobody waits for: the
+      // store is the only one that can tell. At close, close() itself rejects with it.
+      this.#reporter.report(
+        new StoreError(`could not save the changes held in memory to ${path}: ${messageOf(failure)}`, {
+          cause: failure,
+        }),
+      )
     }
     for (const waiter of batch) {
       const name = quoteName(waiter.resource)
