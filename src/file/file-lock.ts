@@ -97,6 +97,8 @@ export class FileLock {
   /** Whether another process held the lock since this store last held it. */
   #heldElsewhere = false
   #attempt: Promise<void> | undefined
+  /** Released by close(): nothing is armed, and an attempt still running gives the lock back. */
+  #stopped = false
 
   constructor(
     path: string,
@@ -118,6 +120,7 @@ export class FileLock {
 
   /** Tries to take the lock (once at a time); the outcome is in {@link state}. */
   acquire(): Promise<void> {
+    this.#stopped = false
     if (this.#state === 'owner') return Promise.resolve()
     this.#attempt ??= this.#tryAcquire().finally(() => {
       this.#attempt = undefined
@@ -141,7 +144,9 @@ export class FileLock {
 
   /** Stops refreshing and removes the lock file if it is still ours. */
   async release(): Promise<void> {
+    this.#stopped = true
     this.#disarm()
+    await this.#attempt?.catch(() => {})
     const owned = this.#state === 'owner'
     this.#state = 'none'
     this.#seen = undefined
@@ -254,6 +259,12 @@ export class FileLock {
   }
 
   #own(): void {
+    if (this.#stopped) {
+      // Released while this attempt ran: give it back.
+      void this.#fs.unlink(this.#path).catch(() => {})
+      this.#state = 'none'
+      return
+    }
     const before = this.#heldElsewhere
     this.#heldElsewhere = false
     this.#seen = undefined
@@ -283,6 +294,7 @@ export class FileLock {
    * (or someone removed it). Take it again, as after another holder, so the file is read again first.
    */
   #vanished(): Promise<void> {
+    if (this.#stopped) return Promise.resolve()
     this.#disarm()
     this.#heldElsewhere = true
     this.#state = 'none'
@@ -294,6 +306,7 @@ export class FileLock {
     try {
       const text = await this.#read()
       const content = text === undefined ? undefined : parseContent(text)
+      if (this.#stopped) return
       if (text === undefined) return this.#vanished()
       if (content?.owner !== this.token) return this.#lost(content)
       this.#beat++
@@ -331,6 +344,7 @@ export class FileLock {
 
   #arm(callback: () => void, ms: number): void {
     this.#disarm()
+    if (this.#stopped) return
     const clock = this.#clock()
     const handle = clock.setTimeout(() => {
       this.#timer = undefined
