@@ -131,6 +131,22 @@ describe('the examples', { timeout: 60_000 }, () => {
     expect(await server.stop()).toBe(0)
   })
 
+  it('a watch stream feeds set(): adds, updates and deletions arrive between refreshes', async () => {
+    const watcher = run('watch/watcher.ts')
+    expect(await watcher.line(/^pods from load, version 1: web-1 \(Running\)$/)).toBeTruthy()
+    await watcher.line(/^pods from set, version 2: web-1 \(Running\), web-2 \(Pending\)$/)
+    await watcher.line(/^pods from set, version 3: web-1 \(Running\), web-2 \(Running\)$/)
+    await watcher.line(/^pods from set, .*web-3 \(Running\)$/)
+    await watcher.line(/^pods from set, version \d+: web-2 \(Running\), web-3 \(Running\)$/) // web-1 deleted
+    expect(await watcher.stop()).toBe(0)
+  })
+
+  it('the watch example stops by itself after RUN_FOR', async () => {
+    const watcher = run('watch/watcher.ts', { RUN_FOR: '1' })
+    expect(await watcher.exited()).toBe(0)
+    expect(watcher.lines.some((l) => l.startsWith('pods from set'))).toBe(true)
+  })
+
   describe('a worker with a file snapshot', () => {
     let dir = ''
     beforeAll(() => {

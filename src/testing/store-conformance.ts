@@ -83,6 +83,18 @@ export function storeConformance(
     )
 
     it(
+      "keeps an entry's schemaVersion, and gives none back for an entry written without one",
+      withStore(async (store) => {
+        await store.set('a', { value: 'v2 shape', version: 1, loadedAt: 1_700_000_000_000, schemaVersion: 2 })
+        assert.equal((await store.get('a'))?.schemaVersion, 2)
+        await store.set('a', { value: 'no schema', version: 2, loadedAt: 1_700_000_000_000 })
+        assert.equal((await store.get('a'))?.schemaVersion, undefined)
+        await store.set('b', { value: 'zero', version: 1, loadedAt: 1_700_000_000_000, schemaVersion: 0 })
+        assert.equal((await store.get('b'))?.schemaVersion, 0)
+      }),
+    )
+
+    it(
       'gives back the value, version and loadedAt that were set',
       withStore(async (store) => {
         assert.equal(
