@@ -1,6 +1,6 @@
 export type { Duration, DurationUnit } from './core/duration.js'
 export { parseDuration } from './core/duration.js'
-export type { ErrorCode } from './core/errors.js'
+export type { ErrorCode, ErrorJSON } from './core/errors.js'
 export {
   DuplicateResourceError,
   EvergreenError,
@@ -27,12 +27,13 @@ export type {
   StoreErrorEvent,
   Unsubscribe,
 } from './core/events.js'
+export type { LoadInstrument } from './core/load.js'
 export type { ResourceOptions, ResourcesOptions, RetryOptions } from './core/options.js'
 export type { LoadContext, Loader, ResourceSnapshot, Subscriber } from './core/resource.js'
 export { Resource } from './core/resource.js'
 export type { HealthReport, ResourceHealth, StartOptions } from './core/resources.js'
 export { Resources } from './core/resources.js'
-export type { ResourceStatus } from './core/state.js'
+export type { ResourceStatus, ValueSource } from './core/state.js'
 export type { Clock, TimerHandle } from './scheduling/clock.js'
 export { layeredStore } from './stores/layered-store.js'
 export { memoryStore } from './stores/memory-store.js'

@@ -18,6 +18,15 @@ export interface LoadContext<T> {
 /** Produces a resource's value. May return it or a promise of it. */
 export type Loader<T> = (context: LoadContext<T>) => T | Promise<T>
 
+/**
+ * Wraps each loader call, for tracing (a span per load, diagnostics channels). `load` is called in
+ * place of the loader when the load starts: it must call `run()` once and return what it returns.
+ * The load's outcome is that of the returned value; a timeout or a stop aborts `context.signal`.
+ */
+export interface LoadInstrument {
+  load<T>(context: LoadContext<T>, run: () => T | Promise<T>): T | Promise<T>
+}
+
 const QUEUED = 0
 const RUNNING = 1
 /** Detached from its resource; the outcome follows at once. */

@@ -22,7 +22,7 @@ import {
   type ResourcesEvents,
   restoreEvent,
 } from './events.js'
-import { Load, type Loader } from './load.js'
+import { Load, type Loader, type LoadInstrument } from './load.js'
 import type { LoadTable } from './load-table.js'
 import type { Settings } from './options.js'
 import { settle } from './settle.js'
@@ -61,6 +61,8 @@ export interface ResourceSnapshot<T> {
   readonly loading: boolean
   /** When the next scheduled load is due (clock ms), or `undefined` if none is scheduled. */
   readonly nextRefreshAt: number | undefined
+  /** When the current run of failures began (clock ms), or `undefined` while the last load succeeded. */
+  readonly failingSince: number | undefined
 }
 
 export type { LoadContext, Loader } from './load.js'
@@ -103,6 +105,8 @@ export interface ResourceHost {
   readonly loads: LoadTable<Load<any>>
   readonly events: Emitter<ResourcesEvents>
   readonly started: boolean
+  /** Wraps each loader call (see the registry's `instrument` option). */
+  readonly instrument: LoadInstrument | undefined
   report(error: EvergreenError, resource: string): void
 }
 
@@ -195,6 +199,7 @@ export class Resource<T = unknown> {
       consecutiveFailures: state.consecutiveFailures,
       loading: this.#inflight !== undefined,
       nextRefreshAt: this.#inflight === undefined && this.#task.scheduled ? this.#task.at : undefined,
+      failingSince: state.consecutiveFailures > 0 ? state.failingSince : undefined,
     }
   }
 
@@ -534,11 +539,15 @@ export class Resource<T = unknown> {
     // microtask hops per load); a synchronous throw becomes a rejection, so settling stays async.
     let result: T | Promise<T>
     try {
-      result = this.#loader(load)
+      result = host.instrument === undefined ? this.#loader(load) : this.#instrumented(host.instrument, load)
     } catch (error) {
       result = Promise.reject(error)
     }
     load.done = settle(this.#host.loads, this.#slot, result)
+  }
+
+  #instrumented(instrument: LoadInstrument, load: Load<T>): T | Promise<T> {
+    return instrument.load(load, () => this.#loader(load))
   }
 
   #startRenewal(load: Load<T>, now: number): void {
@@ -623,7 +632,7 @@ export class Resource<T = unknown> {
     const error =
       cause instanceof LoadError && cause.resource === this.name ? cause : new LoadError(this.name, cause)
     const now = host.clock.now()
-    this.#apply({ type: 'failed', error })
+    this.#apply({ type: 'failed', error, at: now })
     const retryIn = this.#schedule(this.#retryDelay(), now)
     if (host.events.has('error')) {
       host.events.emit('error', errorEvent(this.name, error, load.attempt, retryIn, this.#state.hasValue))

@@ -22,7 +22,7 @@ import {
   resolveSettings,
 } from './options.js'
 import { type Loader, Resource, type ResourceHost, type ResourceTask } from './resource.js'
-import type { ResourceStatus } from './state.js'
+import type { ResourceStatus, ValueSource } from './state.js'
 import { holdStore, releaseStore } from './store-holders.js'
 
 /** Options of {@link Resources.start}. */
@@ -35,13 +35,24 @@ export interface StartOptions {
   wait?: boolean
 }
 
-/** Health of one resource, as reported by {@link Resources.status}. */
+/**
+ * Health of one resource, as reported by {@link Resources.status}. JSON-safe: times in whole
+ * milliseconds, wall-clock instants as ISO strings, `lastError` through its `toJSON()`.
+ */
 export interface ResourceHealth {
   readonly name: string
   readonly status: ResourceStatus
+  /** Whether readiness depends on it (the `critical` option). */
+  readonly critical: boolean
+  /** Where the value came from: `load`, `store` (restored) or `fleet`; `undefined` without a value. */
+  readonly source: ValueSource | undefined
   /** Age of the value in ms, or `undefined` without a value. */
   readonly age: number | undefined
+  /** When the value was loaded (ISO, by the wall clock), or `undefined` without a value. */
+  readonly updatedAt: string | undefined
   readonly lastError: LoadError | undefined
+  /** When the current run of failures began (ISO), or `undefined` while the last load succeeded. */
+  readonly failingSince: string | undefined
   readonly loads: number
   readonly failures: number
   readonly consecutiveFailures: number
@@ -49,13 +60,19 @@ export interface ResourceHealth {
   readonly loading: boolean
   /** Ms until the next scheduled load, or `undefined` while loading or stopped. */
   readonly nextRefreshIn: number | undefined
+  /** The refresh interval in ms. */
+  readonly interval: number
+  /** The `maxStale` bound in ms, or `undefined` when there is none. */
+  readonly maxStale: number | undefined
 }
 
 /** A health report, for a readiness probe. */
 export interface HealthReport {
-  /** True when every resource has a value within its `maxStale`. */
+  /** Readiness: true when every critical resource has a value within its `maxStale`. */
   readonly healthy: boolean
   readonly started: boolean
+  /** Ms by which the earliest scheduled task is overdue (0 when none is): a liveness probe's measure. */
+  readonly lag: number
   readonly resources: readonly ResourceHealth[]
 }
 
@@ -124,6 +141,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       loads: new LoadTable(),
       events: this.#events,
       started: false,
+      instrument: settings.instrument,
       report,
     }
     if (settings.defaults.store !== undefined) this.#attach(settings.defaults.store)
@@ -314,23 +332,37 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     const resources: ResourceHealth[] = []
     let healthy = true
     const now = this.#settings.clock.now()
+    const wall = Date.now()
+    const iso = (at: number | undefined) =>
+      at === undefined || !Number.isFinite(at) ? undefined : new Date(wall - (now - at)).toISOString()
     for (const resource of this.#resources.values()) {
       const s = resource.peek()
-      if (s.status === 'pending' || s.status === 'failed' || s.status === 'stale') healthy = false
+      const { critical, interval, maxStale } = resource.settings
+      if (critical && (s.status === 'pending' || s.status === 'failed' || s.status === 'stale'))
+        healthy = false
       resources.push({
         name: s.name,
         status: s.status,
-        age: s.age,
+        critical,
+        source: s.source,
+        age: s.age === undefined ? undefined : Math.round(s.age),
+        updatedAt: iso(s.updatedAt),
         lastError: s.error,
+        failingSince: iso(s.failingSince),
         loads: s.loads,
         failures: s.failures,
         consecutiveFailures: s.consecutiveFailures,
         version: s.version,
         loading: s.loading,
-        nextRefreshIn: s.nextRefreshAt === undefined ? undefined : Math.max(0, s.nextRefreshAt - now),
+        nextRefreshIn:
+          s.nextRefreshAt === undefined ? undefined : Math.max(0, Math.round(s.nextRefreshAt - now)),
+        interval: Math.round(interval),
+        maxStale: Number.isFinite(maxStale) ? Math.round(maxStale) : undefined,
       })
     }
-    return { healthy, started: this.#host.started, resources }
+    const next = this.#host.scheduler.nextAt
+    const lag = this.#host.started && next < now ? Math.round(now - next) : 0
+    return { healthy, started: this.#host.started, lag, resources }
   }
 
   /** Listens to an event; returns the function that stops listening. */
