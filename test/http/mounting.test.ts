@@ -32,7 +32,8 @@ describe('mounting', () => {
     })
     const { url } = await serve(app)
     expect((await fetch(`${url}/ops/ready`)).status).toBe(200)
-    expect((await (await fetch(`${url}/ops/status`)).json()).resources[0].name).toBe('<script>')
+    const status = (await (await fetch(`${url}/ops/status`)).json()) as { resources: { name: string }[] }
+    expect(status.resources[0]?.name).toBe('<script>')
     // The page links its stream under the mount path, wherever it was reached.
     for (const path of ['/ops', '/ops/']) {
       const html = await (await fetch(url + path)).text()
