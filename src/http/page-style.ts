@@ -31,7 +31,7 @@ padding:.55rem .75rem;min-width:0}
 .mark{position:absolute;top:0;bottom:0;width:2px;background:var(--fg);opacity:.45}
 .facts{display:flex;flex-wrap:wrap;gap:.15rem .9rem;align-items:center;font-size:.8rem;color:var(--muted)}
 .facts b{color:var(--fg);font-weight:500;font-variant-numeric:tabular-nums}
-.spark{width:84px;height:22px;color:var(--info)}
+.spark{width:84px;height:22px;color:var(--info);margin-left:auto}
 .spark polyline{fill:none;stroke:currentColor;stroke-width:1.5}
 .errors{margin:.4rem 0 0;padding:0;list-style:none;font-size:.8rem;color:var(--bad)}
 .errors li{overflow-wrap:anywhere}.errors time{color:var(--muted);margin-right:.4rem}
