@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The inspector page end to end in headless Chromium (Debian's chromium, driven by playwright-core;
 // no browser is downloaded): rows appear, a failure shows within a second through the live stream,
 // countdowns move, a phone can read it, and the console stays clean. UPDATE_SCREENSHOT=1 saves the
