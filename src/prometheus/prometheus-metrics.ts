@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry, register } from 'prom-client'
 import type { Resources } from '../index.js'
+import { LOAD_DURATION_BUCKETS } from '../metrics/load-duration-buckets.js'
 import { observeRegistry, readGauges } from '../metrics/registry-observer.js'
 import { ResourceLabels } from '../metrics/resource-labels.js'
 
@@ -22,9 +23,6 @@ export interface PrometheusMetrics {
   /** Stops counting and removes the metrics from the registry. Idempotent. */
   close(): void
 }
-
-/** Default buckets of the load-duration histogram, in seconds. */
-export const LOAD_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
 /**
  * Exposes a registry's metrics through prom-client: loads, failures and timeouts per resource, a
@@ -58,7 +56,7 @@ export function prometheusMetrics(
     name: 'evergreen_load_duration_seconds',
     help: 'Duration of successful loads, per resource.',
     labelNames: byResource,
-    buckets: options.buckets ?? LOAD_DURATION_BUCKETS,
+    buckets: options.buckets ?? [...LOAD_DURATION_BUCKETS],
     registers,
   })
   const fleet = {
