@@ -54,7 +54,7 @@ describe('evergreen:load', () => {
     ])
     const bad = heard.filter(([, c]) => c.resource === 'bad')
     expect(bad.map(([event]) => event)).toEqual(['start', 'end', 'error', 'asyncStart', 'asyncEnd'])
-    expect((bad[2]?.[1].error as Error).message).toBe('nope')
+    expect(bad[2]?.[1].error).toMatchObject({ message: 'nope' })
   })
 
   it('calls the loader straight through when nobody listens', async () => {
