@@ -61,6 +61,7 @@ describe('the read path with every operations part attached', () => {
         3,
       )
       expect(await collectionsDuring(reads)).toBeLessThanOrEqual(1)
+      expect(sink).toBe(2 * READS) // the loop's result is used, so it is not optimised away
       stream.close()
     } finally {
       handler.close()
