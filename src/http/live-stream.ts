@@ -69,9 +69,8 @@ export class LiveStreams {
       return true
     }
     this.#clients.add(client)
-    const gone = () => this.#drop(client)
-    req.on('close', gone)
-    res.on('close', gone)
+    // The response closes when the client goes (or the stream ends): its place is freed then.
+    res.on('close', () => this.#drop(client))
     res.write(`data: ${this.#snapshot()}\n\n`)
     this.#timer ??= setInterval(() => this.#check(), CHECK_MS)
     this.#timer.unref?.()

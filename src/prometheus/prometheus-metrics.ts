@@ -73,12 +73,14 @@ export function prometheusMetrics(
   }
 
   let readings: ReturnType<typeof readGauges> | undefined
-  // Every gauge of one scrape reads the same status(): the first to collect takes it.
+  // The gauges of one scrape (collected within one turn of the event loop) share one status().
   const read = () => {
-    readings ??= readGauges(resources, labels)
-    queueMicrotask(() => {
-      readings = undefined
-    })
+    if (readings === undefined) {
+      readings = readGauges(resources, labels)
+      setImmediate(() => {
+        readings = undefined
+      })
+    }
     return readings
   }
   const age = new Gauge({
