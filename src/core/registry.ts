@@ -15,7 +15,7 @@ import {
   UndefinedResourceError,
 } from './errors.js'
 import { Emitter, type ResourcesEvents, storeErrorEvent, type Unsubscribe } from './events.js'
-import { type HealthReport, isUnhealthy, type ResourceHealth } from './health.js'
+import { type HealthReport, isoTime, isUnhealthy, type ResourceHealth } from './health.js'
 import type { EngineHost, TimedEntry } from './host.js'
 import type { Loader } from './load.js'
 import { LoadTable } from './load-table.js'
@@ -111,6 +111,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       events: this.#events,
       random: () => time.random(),
       started: false,
+      instrument: settings.instrument,
       report,
     }
     this.#stores = new RegistryStores(this, settings.clock, report, (name, version) => {
@@ -292,25 +293,34 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   status(): HealthReport {
     const resources: ResourceHealth[] = []
     let healthy = true
-    const time = this.#host.time
+    const now = this.#host.time.now()
     for (const resource of this.#resources.values()) {
       const s = resource.peek()
-      if (isUnhealthy(s.status)) healthy = false
       const engine = engineOf(resource)
+      const { critical, interval, maxStale } = engine.settings
+      if (critical && isUnhealthy(s.status)) healthy = false
       resources.push({
         name: s.name,
         status: s.status,
-        age: s.age,
+        critical,
+        source: s.source,
+        age: s.age === undefined ? undefined : Math.round(s.age),
+        updatedAt: isoTime(s.updatedAt),
         lastError: s.error,
+        failingSince: isoTime(s.failingSince),
         loads: s.loads,
         failures: s.failures,
         consecutiveFailures: s.consecutiveFailures,
         version: s.version,
         loading: s.loading,
-        nextRefreshIn: s.nextRefreshAt === undefined ? undefined : Math.max(0, engine.at - time.now()),
+        nextRefreshIn: s.nextRefreshAt === undefined ? undefined : Math.max(0, Math.round(engine.at - now)),
+        interval: Math.round(interval),
+        maxStale: Number.isFinite(maxStale) ? Math.round(maxStale) : undefined,
       })
     }
-    return { healthy, started: this.#host.started, resources }
+    const next = this.#host.scheduler.nextAt
+    const lag = this.#host.started && next < now ? Math.round(now - next) : 0
+    return { healthy, started: this.#host.started, lag, resources }
   }
 
   /** Listens to an event; returns the function that stops listening. */
