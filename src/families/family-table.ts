@@ -117,6 +117,11 @@ export class FamilyTable<V> {
   set(key: FamilyKey, value: V | undefined, weight = 1): number {
     const name = keyString(key)
     let slot = this.table.slotOf(name)
+    if (this.#maxSize !== undefined && weight > this.#maxSize) {
+      // Too heavy to keep at all: no other key is evicted to make room for it.
+      if (slot !== -1) this.#evict(slot)
+      return -1
+    }
     if (slot !== -1) {
       this.table.setValue(slot, value)
       if (this.#maxSize !== undefined) this.#policy.reweigh(slot, weight)
@@ -166,15 +171,26 @@ export class FamilyTable<V> {
     while (policy.overBound()) {
       const slot = policy.evict()
       if (slot === -1) return
-      const key = this.table.keyAt(slot)!
-      const value = this.table.valueAt(slot)
-      this.table.remove(slot)
-      this.#evictions++
-      try {
-        this.#onEvict?.(key, value)
-      } catch {
-        // The listener is the family's own and must not throw; if it does, the bounds still hold.
-      }
+      this.#evicted(slot)
+    }
+  }
+
+  /** Evicts the key in `slot` by the caller's decision (not the policy's). */
+  #evict(slot: number): void {
+    this.#policy.remove(slot)
+    this.#evicted(slot)
+  }
+
+  /** Frees `slot`, which the policy has already let go, and tells the listener. */
+  #evicted(slot: number): void {
+    const key = this.table.keyAt(slot)!
+    const value = this.table.valueAt(slot)
+    this.table.remove(slot)
+    this.#evictions++
+    try {
+      this.#onEvict?.(key, value)
+    } catch {
+      // The listener is the family's own and must not throw; if it does, the bounds still hold.
     }
   }
 }

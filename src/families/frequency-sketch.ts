@@ -43,16 +43,19 @@ export class FrequencySketch {
   }
 
   /**
-   * Grows the sketch to suit `expectedKeys` (never shrinks). Growing starts the counts afresh:
-   * it happens while a cache fills, before admission decisions matter.
+   * Grows the sketch to suit `expectedKeys` (never shrinks), keeping every estimate: a key's
+   * counters sit at the same low bits of a bigger table, so the old table is copied into each
+   * part of the new one.
    */
   ensureCapacity(expectedKeys: number): void {
     const words = wordsFor(expectedKeys)
-    if (words <= this.#words.length) return
-    this.#words = new Uint32Array(words)
+    const old = this.#words
+    if (words <= old.length) return
+    const grown = new Uint32Array(words)
+    for (let at = 0; at < words; at += old.length) grown.set(old, at)
+    this.#words = grown
     this.#counterMask = words * COUNTERS_PER_WORD - 1
     this.#samplePeriod = words * SAMPLE_PER_WORD
-    this.#increments = 0
   }
 
   /** The estimated recent count of the key with this hash (see `keyHash`), 0..15. */

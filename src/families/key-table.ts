@@ -11,7 +11,7 @@ const END = -1
  * array of free slots, so it costs nothing). The arrays grow by doubling, up to `maxCapacity`.
  *
  * Per slot: `Map` entry, key and value references (16 B), four `Float64Array` fields (32 B),
- * failures (`Uint16Array`, 2 B) and phase (`Uint8Array`, 1 B).
+ * failures and phase (`Uint8Array`s, 1 B each).
  *
  * Slots are plain numbers: a slot read after its key was removed (or reused) reads whatever is
  * there now. Callers hold a slot only within one synchronous step, or check `keyAt(slot)`.
@@ -25,7 +25,7 @@ export class KeyTable<V> {
   #updatedAt: Float64Array
   #lastReadAt: Float64Array
   #nextDueAt: Float64Array
-  #failures: Uint16Array
+  #failures: Uint8Array
   #phase: Uint8Array
   /** The first free slot, or END; each free slot's `version` holds the next. */
   #freeHead = END
@@ -42,7 +42,7 @@ export class KeyTable<V> {
     this.#updatedAt = new Float64Array(capacity)
     this.#lastReadAt = new Float64Array(capacity)
     this.#nextDueAt = new Float64Array(capacity)
-    this.#failures = new Uint16Array(capacity)
+    this.#failures = new Uint8Array(capacity)
     this.#phase = new Uint8Array(capacity)
   }
 
@@ -58,7 +58,7 @@ export class KeyTable<V> {
 
   /** Bytes of the typed arrays and the two reference arrays (the `Map` is not counted). */
   get arrayBytes(): number {
-    return this.capacity * (8 + 8 + 32 + 2 + 1)
+    return this.capacity * (8 + 8 + 32 + 1 + 1)
   }
 
   /** The slot of `key`, or -1 when it is not held. */
@@ -166,13 +166,13 @@ export class KeyTable<V> {
     this.#nextDueAt[slot] = at
   }
 
-  /** Consecutive failed loads of the key in `slot` (saturates at 65,535). */
+  /** Consecutive failed loads of the key in `slot` (saturates at 255, far past any backoff cap). */
   failures(slot: number): number {
     return this.#failures[slot]!
   }
 
   setFailures(slot: number, failures: number): void {
-    this.#failures[slot] = Math.min(failures, 0xffff)
+    this.#failures[slot] = Math.min(failures, 0xff)
   }
 
   /** The lifecycle phase of the key in `slot`, as a small integer the engine defines (0..255). */
@@ -196,7 +196,7 @@ export class KeyTable<V> {
     this.#updatedAt = grownTyped(this.#updatedAt, new Float64Array(capacity))
     this.#lastReadAt = grownTyped(this.#lastReadAt, new Float64Array(capacity))
     this.#nextDueAt = grownTyped(this.#nextDueAt, new Float64Array(capacity))
-    this.#failures = grownTyped(this.#failures, new Uint16Array(capacity))
+    this.#failures = grownTyped(this.#failures, new Uint8Array(capacity))
     this.#phase = grownTyped(this.#phase, new Uint8Array(capacity))
   }
 }
@@ -208,7 +208,7 @@ function grownArray<T>(old: readonly (T | undefined)[], capacity: number): (T | 
   return bigger
 }
 
-function grownTyped<T extends Float64Array | Uint16Array | Uint8Array>(old: T, bigger: T): T {
+function grownTyped<T extends Float64Array | Uint8Array>(old: T, bigger: T): T {
   bigger.set(old)
   return bigger
 }

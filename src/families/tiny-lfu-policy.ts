@@ -41,7 +41,9 @@ export interface TinyLfuOptions {
  *
  * The window adapts as ARC's target does: each region remembers the keys it gave up lately
  * (`GhostFilter`); a miss on a key the window rejected grows the window by one key (recency is
- * paying), a miss on a key the main region evicted shrinks it by one (frequency is paying). A
+ * paying), a miss on a key the main region evicted shrinks it by one (frequency is paying). Only
+ * keys the sketch has seen before count, so the filters' false positives (keys never seen, as in
+ * a scan) do not move the window. A
  * workload whose popular keys keep changing moves towards LRU; a skewed, steady one keeps the
  * small window where TinyLFU's admission does best.
  *
@@ -128,6 +130,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
     this.#hashes[slot] = hash
     this.#lists.setWeight(slot, weight)
     this.#lists.append(WINDOW, slot)
+    this.#spill()
   }
 
   hit(slot: number): void {
@@ -146,8 +149,10 @@ export class TinyLfuPolicy implements EvictionPolicy {
     const hash = keyHash(key)
     this.#missKey = key
     this.#missHash = hash
+    // Seen before (by the sketch): a ghost's answer for a key never seen is a false positive.
+    const seen = this.#sketch.frequency(hash) > 0
     this.#sketch.increment(hash)
-    if (!this.#adaptive) return
+    if (!this.#adaptive || !seen) return
     // One key's worth of weight: 1 unless weighted, else the mean weight held.
     const size = this.size
     const step = this.#maxSize === Number.POSITIVE_INFINITY || size === 0 ? 1 : this.weight / size
@@ -182,16 +187,11 @@ export class TinyLfuPolicy implements EvictionPolicy {
     const lists = this.#lists
     const first = lists.head(FIRST)
     if (first !== -1) return this.#take(first)
-    const mainMax = this.#capacity - this.#windowMax
-    // The window is over its share: its oldest key moves to the main region while there is room,
-    // else competes with the main region's victim; the loser is evicted.
-    while (lists.weightOf(WINDOW) > this.#windowMax) {
+    this.#spill()
+    // The window is still over its share: its oldest key competes with the main region's
+    // victim, and the loser is evicted.
+    if (lists.weightOf(WINDOW) > this.#windowMax) {
       const candidate = lists.head(WINDOW)
-      const room = mainMax - lists.weightOf(PROBATION) - lists.weightOf(PROTECTED)
-      if (lists.weight(candidate) <= room) {
-        lists.moveTo(PROBATION, candidate)
-        continue
-      }
       const victim = this.#mainVictim()
       if (victim === -1 || !this.#admit(candidate, victim))
         return this.#evictFrom(this.#windowGhosts, candidate)
@@ -203,6 +203,18 @@ export class TinyLfuPolicy implements EvictionPolicy {
     if (victim !== -1) return this.#evictFrom(this.#mainGhosts, victim)
     const oldest = lists.head(WINDOW)
     return oldest === -1 ? -1 : this.#evictFrom(this.#windowGhosts, oldest)
+  }
+
+  /** Moves the window's oldest keys past its share into the main region while it has room. */
+  #spill(): void {
+    const lists = this.#lists
+    const mainMax = this.#capacity - this.#windowMax
+    while (lists.weightOf(WINDOW) > this.#windowMax) {
+      const oldest = lists.head(WINDOW)
+      const room = mainMax - lists.weightOf(PROBATION) - lists.weightOf(PROTECTED)
+      if (lists.weight(oldest) > room) return
+      lists.moveTo(PROBATION, oldest)
+    }
   }
 
   #mainVictim(): number {
