@@ -9,6 +9,7 @@
  * keys is what the structure costs per key beyond the key and the value.
  */
 import { fork } from 'node:child_process'
+import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { LRUCache } from 'lru-cache'
 import { FamilyTable } from '../src/families/family-table.js'
@@ -130,7 +131,8 @@ export async function run(): Promise<string> {
     `${fmt(KEYS, 0)} warm keys (strings built beforehand, one shared value), each contender in its own ` +
       '`node --expose-gc` process; growth of `heapUsed` + `arrayBuffers` after full collections, per key. Of the ' +
       `family's ${fmt(family.perKey, 1)} B, ${fmt(family.arrays ?? 0, 1)} B are its typed arrays, ` +
-      'reference arrays and policy structures; the rest is the `Map` from key to slot.',
+      'reference arrays and policy structures; the rest is the `Map` from key to slot. ' +
+      `Node.js ${process.version}, ${os.cpus().length} cores.`,
     table(['Structure', 'bytes per key', 'vs Map', 'total'], rows),
   ].join('\n\n')
 }
