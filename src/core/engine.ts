@@ -5,7 +5,7 @@ import { LoadAbortedError, LoadError, LoadTimeoutError, StoppedError } from './e
 import { errorEvent, loadEvent } from './events.js'
 import { FleetClaim } from './fleet-claim.js'
 import type { EngineHost } from './host.js'
-import { Load, type Loader, type LoadOwner } from './load.js'
+import { Load, type Loader, type LoadInstrument, type LoadOwner } from './load.js'
 import type { Settings } from './options.js'
 import { Persistence } from './persistence.js'
 import { ResourceRecord } from './record.js'
@@ -193,7 +193,7 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     // microtask hops per load); a synchronous throw becomes a rejection, so settling stays async.
     let result: T | Promise<T>
     try {
-      result = this.#loader(load)
+      result = host.instrument === undefined ? this.#loader(load) : this.#instrumented(host.instrument, load)
     } catch (error) {
       result = Promise.reject(error)
     }
@@ -215,6 +215,10 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
   #after(base: number): number {
     const requested = this.requestedDelay
     return Number.isNaN(requested) ? base : requested
+  }
+
+  #instrumented(instrument: LoadInstrument, load: Load<T>): T | Promise<T> {
+    return instrument.load(load, () => this.#loader(load))
   }
 
   /** The running load has run for its timeout. */
@@ -293,7 +297,7 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
       cause instanceof LoadError && cause.resource === this.name ? cause : new LoadError(this.name, cause)
     const now = host.time.now()
     this.superseded = false
-    this.apply({ type: 'failed', error })
+    this.apply({ type: 'failed', error, at: now })
     const retryIn = this.#schedule(
       this.#after(retryDelay(this.settings, this.state.consecutiveFailures)),
       now,

@@ -4,7 +4,7 @@ import type { Scheduler } from '../scheduling/scheduler.js'
 import type { Timeline } from '../scheduling/timeline.js'
 import type { EvergreenError } from './errors.js'
 import type { Emitter, ResourcesEvents } from './events.js'
-import type { Load } from './load.js'
+import type { Load, LoadInstrument } from './load.js'
 import type { LoadTable } from './load-table.js'
 
 /** An entry of the registry's load timeouts: the resource whose load runs. */
@@ -28,5 +28,7 @@ export interface EngineHost {
   readonly random: () => number
   /** Whether the registry is started: refreshes are scheduled only then. */
   readonly started: boolean
+  /** Wraps each loader call (the registry's `instrument` option), or `undefined`. */
+  readonly instrument: LoadInstrument | undefined
   report(error: EvergreenError, resource: string | undefined): void
 }

@@ -4,7 +4,9 @@ import type { Store } from '../stores/store.js'
 import { type Duration, positiveDuration } from './duration.js'
 import type { EvergreenError } from './errors.js'
 import { OptionRangeError, OptionTypeError } from './errors.js'
-import { type Check, isStandardSchema, toCheck, type Validate } from './validation.js'
+import type { LoadInstrument } from './load.js'
+import { isFleet, isStore } from './store-checks.js'
+import { type Check, resolveValidation, type Validate } from './validation.js'
 
 /** How failed loads are retried: exponential backoff, capped at the interval, with the same jitter. */
 export interface RetryOptions {
@@ -86,6 +88,11 @@ export interface ResourceOptions<T = unknown> {
    * shape. A non-negative safe integer. @default none (only entries saved without one are used)
    */
   schemaVersion?: number | undefined
+  /**
+   * Whether readiness (`status().healthy`) depends on this resource. A resource marked `false`
+   * still shows as failing in `status()`, but does not make the registry unready. @default true
+   */
+  critical?: boolean
 }
 
 /** Options of a `Resources` registry. */
@@ -103,6 +110,11 @@ export interface ResourcesOptions extends Omit<ResourceOptions, 'equals' | 'vali
   onError?: (error: EvergreenError, resource: string | undefined) => void
   /** The clock and timer seam, for tests and simulations. @default the global timers, unref'd */
   clock?: Clock
+  /**
+   * Wraps every loader call (tracing spans, diagnostics channels); several nest, the first outermost.
+   * @default none
+   */
+  instrument?: LoadInstrument | readonly LoadInstrument[]
 }
 
 /** Resolved, validated per-resource settings, in milliseconds. */
@@ -124,6 +136,7 @@ export interface Settings {
   readonly check: Check | undefined
   readonly validateLoads: boolean
   readonly schemaVersion: number | undefined
+  readonly critical: boolean
 }
 
 /** Resolved registry-wide settings. */
@@ -132,6 +145,7 @@ export interface RegistrySettings {
   readonly concurrency: number
   readonly onError: ((error: EvergreenError, resource: string | undefined) => void) | undefined
   readonly clock: Clock
+  readonly instrument: LoadInstrument | undefined
 }
 
 /** Every default in one place. */
@@ -160,8 +174,9 @@ const RESOURCE_KEYS = new Set([
   'validate',
   'validateLoads',
   'schemaVersion',
+  'critical',
 ])
-const REGISTRY_KEYS = new Set([...RESOURCE_KEYS, 'concurrency', 'onError', 'clock'])
+const REGISTRY_KEYS = new Set([...RESOURCE_KEYS, 'concurrency', 'onError', 'clock', 'instrument'])
 REGISTRY_KEYS.delete('equals')
 REGISTRY_KEYS.delete('validate')
 REGISTRY_KEYS.delete('validateLoads')
@@ -270,25 +285,11 @@ export function resolveSettings(base: Settings, raw: unknown, resource?: string)
   if (input.persist !== undefined && typeof input.persist !== 'boolean') {
     throw new OptionTypeError(label('persist'), 'a boolean', input.persist)
   }
+  if (input.critical !== undefined && typeof input.critical !== 'boolean') {
+    throw new OptionTypeError(label('critical'), 'a boolean', input.critical)
+  }
 
-  const validate = input.validate
-  if (validate !== undefined && typeof validate !== 'function' && !isStandardSchema(validate)) {
-    throw new OptionTypeError(
-      label('validate'),
-      'a Standard Schema (an object with ~standard.validate) or a function (value) => boolean',
-      validate,
-    )
-  }
-  if (input.validateLoads !== undefined && typeof input.validateLoads !== 'boolean') {
-    throw new OptionTypeError(label('validateLoads'), 'a boolean', input.validateLoads)
-  }
-  const schemaVersion = input.schemaVersion
-  if (schemaVersion !== undefined) {
-    if (typeof schemaVersion !== 'number')
-      throw new OptionTypeError(label('schemaVersion'), 'a number', schemaVersion)
-    if (!(Number.isSafeInteger(schemaVersion) && schemaVersion >= 0))
-      throw new OptionRangeError(label('schemaVersion'), 'a non-negative safe integer', schemaVersion)
-  }
+  const validation = resolveValidation(input, base, label)
 
   return {
     interval,
@@ -302,31 +303,9 @@ export function resolveSettings(base: Settings, raw: unknown, resource?: string)
     equals: (equals as Settings['equals'] | undefined) ?? base.equals,
     store: 'store' in input ? store : base.store,
     persist: input.persist ?? base.persist,
-    check: validate === undefined ? base.check : toCheck(validate as Validate<unknown>),
-    validateLoads: input.validateLoads ?? base.validateLoads,
-    schemaVersion: 'schemaVersion' in input ? schemaVersion : base.schemaVersion,
+    ...validation,
+    critical: input.critical ?? base.critical,
   }
-}
-
-function isStore(value: unknown): value is Store {
-  if (typeof value !== 'object' || value === null) return false
-  const s = value as Record<string, unknown>
-  return (
-    ['get', 'set', 'delete', 'list', 'close'].every((m) => typeof s[m] === 'function') &&
-    ['attach', 'reopen'].every((m) => s[m] === undefined || typeof s[m] === 'function')
-  )
-}
-
-function isFleet(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false
-  const f = value as Record<string, unknown> & { leaseTtl?: unknown }
-  const ttl = f.leaseTtl
-  return (
-    ['head', 'acquire', 'watch'].every((m) => typeof f[m] === 'function') &&
-    typeof ttl === 'number' &&
-    Number.isFinite(ttl) &&
-    ttl > 0
-  )
 }
 
 const BASE_SETTINGS: Settings = {
@@ -344,6 +323,7 @@ const BASE_SETTINGS: Settings = {
   check: undefined,
   validateLoads: false,
   schemaVersion: undefined,
+  critical: true,
 }
 
 /** Validates the options of a registry. */
@@ -388,5 +368,26 @@ export function resolveRegistrySettings(raw: unknown): RegistrySettings {
       throw new OptionTypeError(`clock.${optional}`, 'a function, if given', clock[optional])
     }
   }
-  return { defaults, concurrency, onError, clock }
+  return { defaults, concurrency, onError, clock, instrument: resolveInstrument(input?.instrument) }
+}
+
+/** One instrument for `instrument` (one, several nested with the first outermost, or none). */
+function resolveInstrument(raw: unknown): LoadInstrument | undefined {
+  if (raw === undefined) return undefined
+  const list: unknown[] = Array.isArray(raw) ? raw : [raw]
+  for (const one of list) {
+    if (typeof (one as LoadInstrument | null)?.load !== 'function')
+      throw new OptionTypeError(
+        'instrument',
+        'an object with a load(context, run) method, or a list of them',
+        raw,
+      )
+  }
+  return (list as LoadInstrument[]).reduceRight<LoadInstrument | undefined>(
+    (inner, outer) =>
+      inner === undefined
+        ? outer
+        : { load: (context, run) => outer.load(context, () => inner.load(context, run)) },
+    undefined,
+  )
 }

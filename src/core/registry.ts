@@ -3,21 +3,19 @@ import { Limiter } from '../scheduling/limiter.js'
 import { Scheduler } from '../scheduling/scheduler.js'
 import { Timeline } from '../scheduling/timeline.js'
 import { both } from './async.js'
-import { type Duration, positiveDuration } from './duration.js'
 import { Engine } from './engine.js'
 import {
   DuplicateResourceError,
   type EvergreenError,
   ListenerError,
   type LoadError,
-  OptionRangeError,
   OptionTypeError,
   StoreError,
   SyncError,
   UndefinedResourceError,
 } from './errors.js'
 import { Emitter, type ResourcesEvents, storeErrorEvent, type Unsubscribe } from './events.js'
-import { type HealthReport, isUnhealthy, type ResourceHealth } from './health.js'
+import { type HealthReport, isoTime, isUnhealthy, type ResourceHealth } from './health.js'
 import type { EngineHost, TimedEntry } from './host.js'
 import type { Loader } from './load.js'
 import { LoadTable } from './load-table.js'
@@ -30,31 +28,13 @@ import {
 } from './options.js'
 import { RegistryStores } from './registry-stores.js'
 import { engineOf, handleOf, type Resource } from './resource.js'
-import { abandonable, waitOptions } from './wait.js'
+import { abandonable, startWait, untilAll } from './wait.js'
 
 export type { HealthReport, ResourceHealth } from './health.js'
 
-/** Options of {@link Resources.start}. */
-export interface StartOptions {
-  /**
-   * Resolve once every resource defined so far has a value or has settled its first load, and
-   * reject with `SyncError` if any has no value then. The background loop runs either way.
-   * @default false
-   */
-  wait?: boolean
-  /**
-   * Waits (`wait` implied) until every resource defined so far has a value, failed first loads
-   * being retried with each resource's backoff meanwhile, for at most this long; then rejects with
-   * `SyncError` naming those still without one. Positive; `Infinity` waits for ever. `wait: false`
-   * with it is refused. @default none (`wait` settles on the first outcome of each first load)
-   */
-  within?: Duration
-  /**
-   * Gives up the wait when aborted: the promise rejects with the signal's reason. The registry stays
-   * started and its loads go on. @default none
-   */
-  signal?: AbortSignal
-}
+import type { StartOptions } from './wait.js'
+
+export type { StartOptions } from './wait.js'
 
 /**
  * Where the registry stands: `stopped` (never started, or stopped with nothing to wait for),
@@ -126,6 +106,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       events: this.#events,
       random: () => time.random(),
       started: false,
+      instrument: settings.instrument,
       report,
     }
     this.#stores = new RegistryStores(this, settings.clock, report, (name, version) => {
@@ -222,20 +203,13 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   async start(options: StartOptions = {}): Promise<void> {
     if (typeof options !== 'object' || options === null)
       throw new OptionTypeError('start options', 'an object', options)
-    const { wait: waitGiven, within: withinGiven, ...rest } = options
-    if (waitGiven !== undefined && typeof waitGiven !== 'boolean')
-      throw new OptionTypeError('start options.wait', 'a boolean', waitGiven)
-    const within =
-      withinGiven === undefined ? undefined : positiveDuration(withinGiven, 'start options.within', true)
-    if (within !== undefined && waitGiven === false)
-      throw new OptionRangeError('start options.within', 'absent when wait is false', withinGiven)
-    const caller = waitOptions(rest, 'start options', false)
+    const { wait, within, caller } = startWait(options)
     const run = this.#run
     if (run.kind === 'stopping') await run.drained
     // Checked after the wait: the last of start() and stop() called decides (a stop called meanwhile
     // made a new state), and two starts start once.
     if (this.#run === run && run.kind !== 'started') this.#begin()
-    if (waitGiven !== true && within === undefined) return
+    if (!wait) return
     const engines = [...this.#resources.values()].map((r) => engineOf(r))
     const clock = this.#settings.clock
     const never = () => undefined
@@ -247,27 +221,13 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       )
     } else {
       // Until each has a value (retries run meanwhile), or the deadline.
-      const waits = engines.map((e) => e.whenValue())
-      const giveUp = () => {
-        for (const w of waits) w.giveUp()
-      }
-      let timer: unknown
-      const deadline = new Promise<void>((resolve) => {
-        if (within <= 2 ** 31 - 1) timer = clock.setTimeout(resolve, within)
-      })
-      try {
-        await keptAlive(
-          abandonable(
-            Promise.race([Promise.all(waits.map((w) => w.promise)), deadline]),
-            caller,
-            clock,
-            never,
-          ),
-        )
-      } finally {
-        clock.clearTimeout(timer)
-        giveUp()
-      }
+      await untilAll(
+        engines.map((e) => e.whenValue()),
+        within,
+        caller,
+        clock,
+        (all) => keptAlive(all),
+      )
     }
     const errors = engines.map((e) => e.syncError()).filter((e): e is LoadError => e !== undefined)
     if (errors.length > 0) throw new SyncError(errors)
@@ -344,25 +304,34 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   status(): HealthReport {
     const resources: ResourceHealth[] = []
     let healthy = true
-    const time = this.#host.time
+    const now = this.#host.time.now()
     for (const resource of this.#resources.values()) {
       const s = resource.peek()
-      if (isUnhealthy(s.status)) healthy = false
       const engine = engineOf(resource)
+      const { critical, interval, maxStale } = engine.settings
+      if (critical && isUnhealthy(s.status)) healthy = false
       resources.push({
         name: s.name,
         status: s.status,
-        age: s.age,
+        critical,
+        source: s.source,
+        age: s.age === undefined ? undefined : Math.round(s.age),
+        updatedAt: isoTime(s.updatedAt),
         lastError: s.error,
+        failingSince: isoTime(s.failingSince),
         loads: s.loads,
         failures: s.failures,
         consecutiveFailures: s.consecutiveFailures,
         version: s.version,
         loading: s.loading,
-        nextRefreshIn: s.nextRefreshAt === undefined ? undefined : Math.max(0, engine.at - time.now()),
+        nextRefreshIn: s.nextRefreshAt === undefined ? undefined : Math.max(0, Math.round(engine.at - now)),
+        interval: Math.round(interval),
+        maxStale: Number.isFinite(maxStale) ? Math.round(maxStale) : undefined,
       })
     }
-    return { healthy, started: this.#host.started, resources }
+    const next = this.#host.scheduler.nextAt
+    const lag = this.#host.started && next < now ? Math.round(now - next) : 0
+    return { healthy, started: this.#host.started, lag, resources }
   }
 
   /** Listens to an event; returns the function that stops listening. */

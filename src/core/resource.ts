@@ -32,6 +32,8 @@ export interface ResourceSnapshot<T> {
   readonly loading: boolean
   /** When the next scheduled load is due (wall-clock ms), or `undefined` if none is scheduled. */
   readonly nextRefreshAt: number | undefined
+  /** When the current run of failures began (wall-clock ms), or `undefined` while the last load succeeded. */
+  readonly failingSince: number | undefined
 }
 
 /** The engine behind each handle, for the registry; set once the class is defined. */
@@ -104,6 +106,10 @@ export class Resource<T = unknown> {
       consecutiveFailures: state.consecutiveFailures,
       loading: isLoading(engine.phase),
       nextRefreshAt: engine.phase === SCHEDULED ? time.toWall(engine.at) : undefined,
+      failingSince:
+        state.consecutiveFailures > 0 && !Number.isNaN(state.failingSince)
+          ? time.toWall(state.failingSince)
+          : undefined,
     }
   }
 

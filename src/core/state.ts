@@ -113,6 +113,8 @@ export interface ResourceState<T = unknown> {
   readonly failures: number
   /** Failures since the last success; drives the backoff. */
   readonly consecutiveFailures: number
+  /** When the first of the consecutive failures happened (clock ms); `NaN` while none. */
+  readonly failingSince: number
 }
 
 /**
@@ -132,7 +134,12 @@ export type ResourceAction<T = unknown> =
       /** The version to take (a fleet lease's fencing token); at least one above the current. */
       readonly version?: number | undefined
     }
-  | { readonly type: 'failed'; readonly error: LoadError }
+  | {
+      readonly type: 'failed'
+      readonly error: LoadError
+      /** When it failed (clock ms): starts `failingSince` on a first failure. Unknown (`NaN`) if absent. */
+      readonly at?: number
+    }
   | {
       /** A value given to `resource.set()`: versioned and compared as a load, but not counted as one. */
       readonly type: 'set'
@@ -164,6 +171,7 @@ export function createState<T>(): MutableState<T> {
     loads: 0,
     failures: 0,
     consecutiveFailures: 0,
+    failingSince: Number.NaN,
   }
 }
 
@@ -185,10 +193,12 @@ export function apply<T>(state: MutableState<T>, action: ResourceAction<T>): boo
       state.updatedAt = action.at
       state.error = undefined
       state.consecutiveFailures = 0
+      state.failingSince = Number.NaN
       return replaced
     }
     case 'failed':
       state.error = action.error
+      if (state.consecutiveFailures === 0) state.failingSince = action.at ?? Number.NaN
       state.failures++
       state.consecutiveFailures++
       return false
@@ -215,6 +225,7 @@ export function apply<T>(state: MutableState<T>, action: ResourceAction<T>): boo
       state.updatedAt = action.loadedAt
       state.error = undefined
       state.consecutiveFailures = 0
+      state.failingSince = Number.NaN
       return replaced
     }
     case 'seen':
@@ -251,6 +262,7 @@ export function applyLoaded<T>(
   state.error = undefined
   state.loads++
   state.consecutiveFailures = 0
+  state.failingSince = Number.NaN
   return replaced
 }
 

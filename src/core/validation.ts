@@ -1,6 +1,6 @@
 // Checks of values that come from outside this process's loader: a restored snapshot, another
 // replica's entry, and (if asked) a load. A Standard Schema object or a predicate.
-import { describe, InvalidValueError, type ValueIssue } from './errors.js'
+import { describe, InvalidValueError, OptionRangeError, OptionTypeError, type ValueIssue } from './errors.js'
 
 /** One issue of a {@link StandardSchema} result. */
 export interface StandardIssue {
@@ -155,4 +155,43 @@ export async function checked(
   const verdict = await check(value)
   if (verdict.ok) return verdict.value
   throw new InvalidValueError(resource, source, verdict.issues)
+}
+
+/** The validation settings of a resource. */
+export interface ValidationSettings {
+  readonly check: Check | undefined
+  readonly validateLoads: boolean
+  readonly schemaVersion: number | undefined
+}
+
+/** Checks `validate`, `validateLoads` and `schemaVersion` of `input` over `base`; `label` names an option in errors. */
+export function resolveValidation(
+  input: { validate?: unknown; validateLoads?: unknown; schemaVersion?: unknown },
+  base: ValidationSettings,
+  label: (key: string) => string,
+): ValidationSettings {
+  const validate = input.validate
+  if (validate !== undefined && typeof validate !== 'function' && !isStandardSchema(validate)) {
+    throw new OptionTypeError(
+      label('validate'),
+      'a Standard Schema (an object with ~standard.validate) or a function (value) => boolean',
+      validate,
+    )
+  }
+  if (input.validateLoads !== undefined && typeof input.validateLoads !== 'boolean') {
+    throw new OptionTypeError(label('validateLoads'), 'a boolean', input.validateLoads)
+  }
+  const schemaVersion = input.schemaVersion
+  if (schemaVersion !== undefined) {
+    if (typeof schemaVersion !== 'number')
+      throw new OptionTypeError(label('schemaVersion'), 'a number', schemaVersion)
+    if (!(Number.isSafeInteger(schemaVersion) && schemaVersion >= 0))
+      throw new OptionRangeError(label('schemaVersion'), 'a non-negative safe integer', schemaVersion)
+  }
+
+  return {
+    check: validate === undefined ? base.check : toCheck(validate as Validate<unknown>),
+    validateLoads: (input.validateLoads as boolean | undefined) ?? base.validateLoads,
+    schemaVersion: 'schemaVersion' in input ? (schemaVersion as number | undefined) : base.schemaVersion,
+  }
 }

@@ -1,6 +1,6 @@
 import type { Clock } from '../scheduling/clock.js'
 import { type Duration, positiveDuration } from './duration.js'
-import { OptionTypeError } from './errors.js'
+import { OptionRangeError, OptionTypeError } from './errors.js'
 
 /** How long a caller waits: options of `ready()` and `refresh()`. */
 export interface WaitOptions {
@@ -96,4 +96,70 @@ export function abandonable<T>(
       },
     )
   })
+}
+
+/** Options of `Resources.start`. */
+export interface StartOptions {
+  /**
+   * Resolve once every resource defined so far has a value or has settled its first load, and
+   * reject with `SyncError` if any has no value then. The background loop runs either way.
+   * @default false
+   */
+  wait?: boolean
+  /**
+   * Waits (`wait` implied) until every resource defined so far has a value, failed first loads
+   * being retried with each resource's backoff meanwhile, for at most this long; then rejects with
+   * `SyncError` naming those still without one. Positive; `Infinity` waits for ever. `wait: false`
+   * with it is refused. @default none (`wait` settles on the first outcome of each first load)
+   */
+  within?: Duration
+  /**
+   * Gives up the wait when aborted: the promise rejects with the signal's reason. The registry stays
+   * started and its loads go on. @default none
+   */
+  signal?: AbortSignal
+}
+
+/** Checks the options of `start()`: whether to wait, for how long at most, and the caller's signal. */
+export function startWait(options: StartOptions): {
+  wait: boolean
+  within: number | undefined
+  caller: Wait
+} {
+  const { wait, within: given, ...rest } = options
+  if (wait !== undefined && typeof wait !== 'boolean')
+    throw new OptionTypeError('start options.wait', 'a boolean', wait)
+  const within = given === undefined ? undefined : positiveDuration(given, 'start options.within', true)
+  if (within !== undefined && wait === false)
+    throw new OptionRangeError('start options.within', 'absent when wait is false', given)
+  return {
+    wait: wait === true || within !== undefined,
+    within,
+    caller: waitOptions(rest, 'start options', false),
+  }
+}
+
+/**
+ * Resolves once every one of `waits` has, or at the deadline `within` ms from now (whichever is
+ * first); rejects when the caller gives up. Every waiter is forgotten after. `hold` wraps the wait
+ * (the registry keeps the process alive meanwhile).
+ */
+export async function untilAll(
+  waits: readonly { promise: Promise<void>; giveUp: () => void }[],
+  within: number,
+  caller: Wait,
+  clock: Clock,
+  hold: (all: Promise<unknown>) => Promise<unknown>,
+): Promise<void> {
+  let timer: unknown
+  const deadline = new Promise<void>((resolve) => {
+    if (within <= MAX_TIMER_MS) timer = clock.setTimeout(resolve, within)
+  })
+  const all = Promise.race([Promise.all(waits.map((w) => w.promise)), deadline])
+  try {
+    await hold(abandonable(all, caller, clock, () => undefined))
+  } finally {
+    clock.clearTimeout(timer)
+    for (const w of waits) w.giveUp()
+  }
 }

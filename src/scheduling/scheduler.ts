@@ -86,6 +86,11 @@ export class Scheduler {
     return this.#heap.size + this.#wheel.size
   }
 
+  /** When the earliest waiting task is due (clock ms), or `Infinity`: a liveness probe compares it with now. */
+  get nextAt(): number {
+    return Math.min(this.#heap.peek()?.at ?? Number.POSITIVE_INFINITY, this.#wheel.next())
+  }
+
   /**
    * Schedules `task` to run `delay` ms from now, moving it if it was already scheduled. `now` may be
    * passed by a caller that has just read the clock.
