@@ -12,8 +12,6 @@ import { type Persistence, restoredAt } from './persistence.js'
 import {
   apply,
   CLAIMING,
-  createState,
-  IDLE,
   isClosed,
   type LifecycleEvent,
   type MutableState,
