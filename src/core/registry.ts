@@ -16,7 +16,7 @@ import {
 } from './errors.js'
 import { Emitter, type ResourcesEvents, storeErrorEvent, type Unsubscribe } from './events.js'
 import { type HealthReport, isoTime, isUnhealthy, type ResourceHealth } from './health.js'
-import type { EngineHost, TimedEntry } from './host.js'
+import type { EngineHost, Profile, TimedEntry } from './host.js'
 import type { Loader } from './load.js'
 import { LoadTable } from './load-table.js'
 import {
@@ -25,6 +25,7 @@ import {
   type ResourcesOptions,
   resolveRegistrySettings,
   resolveSettings,
+  type Settings,
 } from './options.js'
 import { RegistryStores } from './registry-stores.js'
 import { engineOf, handleOf, type Resource } from './resource.js'
@@ -92,6 +93,12 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   readonly #stores: RegistryStores
   /** When each resource last reported a store error: a store that is down must not flood `onError`. */
   readonly #storeErrorAt = new Map<string, number>()
+  /**
+   * The calls of `start({ wait: true })` still waiting, each with the resources whose first load has
+   * not settled: one set per call, rather than a promise per resource.
+   */
+  readonly #profiles = new WeakMap<Settings, Profile>()
+  readonly #firstWaits = new Set<{ pending: Set<object>; resolve: () => void }>()
 
   constructor(options?: ResourcesOptions) {
     const settings = resolveRegistrySettings(options)
@@ -113,12 +120,27 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       started: false,
       instrument: settings.instrument,
       report,
+      firstSettled: (entry) => {
+        for (const wait of this.#firstWaits) {
+          if (wait.pending.delete(entry) && wait.pending.size === 0) {
+            this.#firstWaits.delete(wait)
+            wait.resolve()
+          }
+        }
+      },
     }
     this.#stores = new RegistryStores(this, settings.clock, report, (name, version) => {
       const resource = this.#resources.get(name)
       if (resource !== undefined) engineOf(resource).announced(version)
     })
     if (settings.defaults.store !== undefined) this.#stores.attach(settings.defaults.store, false)
+  }
+
+  /** The profile of resources defined with `settings`: one per set of resolved settings. */
+  #profile(settings: Settings): Profile {
+    let profile = this.#profiles.get(settings)
+    if (profile === undefined) this.#profiles.set(settings, (profile = { settings, host: this.#host }))
+    return profile
   }
 
   /** Moves the registry to `run`; the engines read `started` from the host. */
@@ -137,9 +159,11 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     if (typeof loader !== 'function')
       throw new OptionTypeError(`loader" of resource "${name}`, 'a function', loader)
     if (this.#resources.has(name)) throw new DuplicateResourceError(name)
-    const settings = resolveSettings(this.#settings.defaults, options, name)
+    const defaults = this.#settings.defaults
+    // Resources defined without options share the registry's settings (and profile) as they are.
+    const settings = options === undefined ? defaults : resolveSettings(defaults, options, name)
     if (settings.store !== undefined) this.#stores.attach(settings.store, this.#host.started)
-    const engine = new Engine<T>(name, loader, settings, this.#host)
+    const engine = new Engine<T>(name, loader, this.#profile(settings))
     const resource = handleOf(engine)
     this.#resources.set(name, resource as Resource<unknown>)
     engine.restore()
@@ -215,9 +239,12 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     if (this.#run === run && run.kind !== 'started') this.#begin()
     if (options.wait !== true) return
     const engines = [...this.#resources.values()].map((r) => engineOf(r))
+    const pending = new Set<object>(engines.filter((e) => !e.hasValue && !e.firstSettled && !e.closed))
     // Our timers are unref'd; while the caller awaits the first loads (each bounded by its timeout),
     // the process must not exit under them with the await unsettled.
-    await keptAlive(Promise.all(engines.map((e) => e.whenFirstSettled())))
+    if (pending.size > 0) {
+      await keptAlive(new Promise<void>((resolve) => this.#firstWaits.add({ pending, resolve })))
+    }
     const errors = engines.map((e) => e.syncError()).filter((e): e is LoadError => e !== undefined)
     if (errors.length > 0) throw new SyncError(errors)
   }

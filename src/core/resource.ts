@@ -3,7 +3,6 @@ import type { LoadError } from './errors.js'
 import { ResourceNotReadyError, ResourceStaleError, StoppedError } from './errors.js'
 import { isLoading, type ResourceStatus, SCHEDULED, statusOf, type ValueSource } from './state.js'
 import type { Subscriber } from './watchers.js'
-import { Watchers } from './watchers.js'
 
 export type { LoadContext, Loader } from './load.js'
 export type { Subscriber } from './watchers.js'
@@ -124,8 +123,7 @@ export class Resource<T = unknown> {
     const engine = this.#engine
     if (engine.state.hasValue) return Promise.resolve(engine.state.value as T)
     if (engine.closed) return Promise.reject(new StoppedError(engine.name, engine.closedWhy))
-    engine.watchers ??= new Watchers()
-    return engine.watchers.ready()
+    return engine.watch().ready()
   }
 
   /** Calls `listener(value, previous)` on every change of value, the first included. */
@@ -133,8 +131,7 @@ export class Resource<T = unknown> {
     if (typeof listener !== 'function')
       throw new TypeError(`subscriber of resource "${this.name}" must be a function`)
     const engine = this.#engine
-    engine.watchers ??= new Watchers()
-    return engine.watchers.subscribe(listener)
+    return engine.watch().subscribe(listener)
   }
 }
 
