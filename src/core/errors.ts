@@ -48,7 +48,7 @@ export class EvergreenError extends Error {
 
   /**
    * What `JSON.stringify` writes: code, name, message, resource and the cause's message, with
-   * credentials (URL user-info, `password=…`) redacted and each text cut to {@link JSON_TEXT_MAX}.
+   * credentials (URL user-info, `password=…`) redacted and each text cut to 300 characters.
    */
   toJSON(): ErrorJSON {
     const cause = this.cause
@@ -78,7 +78,7 @@ export interface ErrorJSON {
 /** Longest text an error's JSON carries, in characters. */
 export const JSON_TEXT_MAX = 300
 
-/** `text` without credentials (URL user-info, `password=…`, `token: …`), cut to {@link JSON_TEXT_MAX}. */
+/** `text` without credentials (URL user-info, `password=…`, `token: …`), cut to 300 characters. */
 export function safeText(text: string): string {
   const redacted = String(text)
     .replace(/(\/\/)[^\s/@]*@/g, '$1***@')
