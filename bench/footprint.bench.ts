@@ -7,8 +7,8 @@
  *   closure each; the closures are made after the baseline, in both;
  * - `define()` per resource with shared options, against a `Map.set` of one small record per name
  *   measured in the same process (the machine's speed that moment);
- * - bytes allocated per load, evergreen against a minimal single-timer wheel on the same loader,
- *   over a window without a garbage collection;
+ * - bytes allocated per load (the loader's own promise included), over a window without a garbage
+ *   collection;
  * - a warm start of 100,000 from a file-store snapshot: time from the process's start until
  *   `start({ wait: true })` resolves with every value restored (loaders never settle).
  *
@@ -38,7 +38,6 @@ type Mode =
   | 'memory-hand'
   | 'define'
   | 'alloc-evergreen'
-  | 'alloc-wheel'
   | 'warm-write'
   | 'warm-read'
 
@@ -97,37 +96,12 @@ async function allocation(mode: Mode): Promise<number | undefined> {
     loads++
     return Promise.resolve(value)
   }
-  let stop: () => unknown
+  let stop: () => unknown = () => {}
   if (mode === 'alloc-evergreen') {
     const resources = new Resources({ interval: 1_000, jitter: 0.1, concurrency: Number.POSITIVE_INFINITY })
     for (const name of list) resources.define(name, loader)
     await resources.start({ wait: true })
     stop = () => resources.stop()
-  } else {
-    // The minimal wheel: 1 ms buckets of resource indices, one interval timer.
-    const buckets = new Map<number, number[]>()
-    const schedule = (i: number) => {
-      const at = Math.round(performance.now() + 1_000 * (0.9 + 0.2 * Math.random()))
-      let bucket = buckets.get(at)
-      if (bucket === undefined) buckets.set(at, (bucket = []))
-      bucket.push(i)
-    }
-    const load = (i: number) => {
-      loader().then(() => schedule(i))
-    }
-    let last = Math.round(performance.now())
-    const tick = setInterval(() => {
-      const now = Math.round(performance.now())
-      for (let t = last; t <= now; t++) {
-        const bucket = buckets.get(t)
-        if (bucket === undefined) continue
-        buckets.delete(t)
-        for (const i of bucket) load(i)
-      }
-      last = now + 1
-    }, 1)
-    for (let i = 0; i < n; i++) load(i)
-    stop = () => clearInterval(tick)
   }
   await sleep(2_500)
   let collections = 0
@@ -204,7 +178,7 @@ const YOUNG = ['--max-semi-space-size=256']
 export async function run(): Promise<string> {
   const mem: Record<'shared' | 'closures' | 'hand', number[]> = { shared: [], closures: [], hand: [] }
   const defines: { define: number; baseline: number }[] = []
-  const alloc: Record<'evergreen' | 'wheel', (number | undefined)[]> = { evergreen: [], wheel: [] }
+  const alloc: Record<'evergreen', (number | undefined)[]> = { evergreen: [] }
   const warm: { ready: number; imported: number }[] = []
   const dir = mkdtempSync(join(tmpdir(), 'evergreen-footprint-'))
   const path = join(dir, 'snapshot.json')
@@ -216,7 +190,6 @@ export async function run(): Promise<string> {
       mem.shared.push(await runChild<number>('memory-shared'))
       mem.closures.push(await runChild<number>('memory-closures'))
       defines.push(await runChild('define'))
-      alloc.wheel.push(await runChild<number | undefined>('alloc-wheel', undefined, YOUNG))
       alloc.evergreen.push(await runChild<number | undefined>('alloc-evergreen', undefined, YOUNG))
       warm.push(await runChild('warm-read', path))
     }
@@ -224,7 +197,6 @@ export async function run(): Promise<string> {
     const m = (xs: number[]) => median(xs)
     const measured = (xs: (number | undefined)[]) => xs.filter((x): x is number => x !== undefined)
     const allocEver = m(measured(alloc.evergreen))
-    const allocWheel = m(measured(alloc.wheel))
     const defineUs = m(defines.map((d) => d.define))
     const defineRatio = m(defines.map((d) => d.define / d.baseline))
     const warmReady = m(warm.map((w) => w.ready))
@@ -268,11 +240,6 @@ export async function run(): Promise<string> {
             ),
           ],
           ['bytes allocated per load, evergreen', `${fmt(allocEver, 0)} B`, runs(measured(alloc.evergreen))],
-          [
-            'bytes allocated per load, minimal wheel (same loader)',
-            `${fmt(allocWheel, 0)} B`,
-            runs(measured(alloc.wheel)),
-          ],
           [
             `warm start from a ${bytes(snapshotSize)} snapshot: ready after the process began`,
             `${fmt(warmReady, 0)} ms`,
