@@ -1,16 +1,14 @@
-import type { Task } from '../scheduling/scheduler.js'
 import type { Lease } from '../stores/fleet.js'
 import { allDone, both } from './async.js'
-import { LoadAbortedError, LoadError, LoadTimeoutError, StoppedError } from './errors.js'
+import { LoadAbortedError, LoadTimeoutError, StoppedError, toLoadError } from './errors.js'
 import { errorEvent, loadEvent } from './events.js'
 import { FleetClaim } from './fleet-claim.js'
-import type { EngineHost } from './host.js'
+import type { Profile } from './host.js'
 import { Load, type Loader, type LoadInstrument, type LoadOwner } from './load.js'
-import type { Settings } from './options.js'
 import { Persistence } from './persistence.js'
-import { ResourceRecord } from './record.js'
+import { FIRST_SETTLED, ResourceRecord, SUPERSEDED } from './record.js'
 import { settle } from './settle.js'
-import { applyLoaded } from './state.js'
+import { applyLoadedAs } from './state.js'
 import { delayAfterLoad, jittered, jitteredUp, requestedDelay, retryDelay, splayPhase } from './timing.js'
 import { checked } from './validation.js'
 
@@ -22,12 +20,15 @@ import { checked } from './validation.js'
 export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
   readonly #loader: Loader<T>
 
-  constructor(name: string, loader: Loader<T>, settings: Settings, host: EngineHost) {
-    super(name, settings, host, runEngine)
+  constructor(name: string, loader: Loader<T>, profile: Profile) {
+    super(name, profile)
     this.#loader = loader
-    const { store, persist } = settings
-    this.persistence = store !== undefined && persist ? new Persistence<T>(this, store) : undefined
-    this.fleet = store?.fleet !== undefined && persist ? new FleetClaim<T>(this, store.fleet) : undefined
+    const { store, persist } = profile.settings
+    if (store !== undefined && persist) {
+      const extra = this.extra()
+      extra.persistence = new Persistence<T>(this, store)
+      if (store.fleet !== undefined) extra.fleet = new FleetClaim<T>(this, store.fleet)
+    }
   }
 
   // ---- driven by the registry and the handle -------------------------------------------------
@@ -38,7 +39,10 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     if (persistence === undefined || persistence.restoring !== undefined) return
     this.stepTo('restore')
     persistence.restore()
-    ;(persistence.restoring as Promise<void> | undefined)?.then(() => this.stepTo('restored'))
+  }
+
+  restoreEnded(): void {
+    this.stepTo('restored')
   }
 
   /**
@@ -78,7 +82,7 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     const previous = this.state.value
     const equals = this.settings.equals as (a: T, b: T) => boolean
     const changed = this.apply({ type: 'set', value, at: now, equals })
-    if (this.inflight !== undefined) this.superseded = true
+    if (this.inflight !== undefined) this.flags |= SUPERSEDED
     else if (this.refreshScheduled) this.#schedule(this.settings.interval, now)
     if (changed) this.changed(previous, 'set')
     const persistence = this.persistence
@@ -116,7 +120,7 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
       watchers.rejectReady(() => new StoppedError(this.name, why))
       if (final) watchers.unsubscribeAll()
     }
-    this.settleFirst()
+    this.waitOver()
     // A write still in flight lands before the store is closed (within the same grace as loads).
     const saving = this.persistence?.saving
     if (saving !== undefined) done = done === undefined ? saving : allDone([done, saving])
@@ -125,6 +129,8 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
 
   /** Allows a stopped (not removed) resource to start again. */
   reopen(): void {
+    // A resource started again has a first load again, for `start({ wait })` to wait for.
+    if (this.closed) this.flags &= ~FIRST_SETTLED
     this.stepTo('reopen')
   }
 
@@ -141,8 +147,8 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     }
   }
 
-  /** Called by the scheduler (with the engine as `this`) when the next refresh is due. */
-  onDue(): void {
+  /** Called by the scheduler when the next refresh is due. */
+  override run(): void {
     this.#next()
   }
 
@@ -157,7 +163,7 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     const state = this.state
     const load = new Load<T>(this, state.value, state.consecutiveFailures + 1)
     load.lease = lease
-    this.superseded = false
+    this.flags &= ~SUPERSEDED
     this.loadIndex = host.loads.add(load)
     this.stepTo('queue')
     // A first load waits for the restore, so it sees the saved value as `previous` and its version.
@@ -256,24 +262,28 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     const state = this.state
     const previous = state.value
     const lease = load.lease
-    if (this.superseded || (lease !== undefined && state.version >= lease.token)) {
+    if ((this.flags & SUPERSEDED) !== 0 || (lease !== undefined && state.version >= lease.token)) {
       // `set()` was called while it ran, or (fleet mode) a value written under a later token was
       // taken meanwhile: that value stays, and the load's result is discarded.
-      this.superseded = false
-      this.#schedule(this.#after(this.settings.interval), now)
-      if (lease !== undefined) this.fleet?.release(lease)
-      load.resolve(state.value as T)
-      this.settleFirst()
+      this.#discard(load, now)
       return
     }
-    const equals = this.settings.equals as (a: T, b: T) => boolean
-    const changed = applyLoaded(state, value, now, equals, lease?.token)
+    // The user's equals runs first: if it throws, the load fails with that cause, the value is kept.
+    let changed = true
+    if (state.hasValue) {
+      try {
+        changed = !(this.settings.equals as (a: T, b: T) => boolean)(state.value as T, value)
+      } catch (error) {
+        this.#fail(load, error)
+        return
+      }
+    }
+    // Read before the next refresh is scheduled: the start shares its field with the due time.
+    const duration = now - this.startedAt
+    applyLoadedAs(state, value, now, changed, lease?.token)
     this.#schedule(this.#after(delayAfterLoad(this.settings, state.loads, this.splayPhase)), now)
     if (host.events.has('load')) {
-      host.events.emit(
-        'load',
-        loadEvent(this.name, now - this.startedAt, changed, state.version, load.attempt),
-      )
+      host.events.emit('load', loadEvent(this.name, duration, changed, state.version, load.attempt))
     }
     if (changed) this.changed(previous, 'load')
     const persistence = this.persistence
@@ -286,17 +296,30 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     this.settleFirst()
   }
 
+  /** A load superseded while it ran: the value it would replace stays; the next refresh is as after a load. */
+  #discard(load: Load<T>, now: number): void {
+    this.flags &= ~SUPERSEDED
+    this.#schedule(this.#after(this.settings.interval), now)
+    const lease = load.lease
+    if (lease !== undefined) this.fleet?.release(lease)
+    load.resolve(this.state.value as T)
+    this.settleFirst()
+  }
+
   #releaseAfter(persistence: Persistence<T>, saved: Promise<void>, lease: Lease): void {
     persistence.track(saved.then(() => this.fleet?.release(lease)))
   }
 
   failed(load: Load<T>, cause: unknown): void {
-    if (!this.#detach(load)) return
+    if (this.#detach(load)) this.#fail(load, cause)
+  }
+
+  /** Fails `load`, already detached: keeps the value, schedules the retry, tells who listens. */
+  #fail(load: Load<T>, cause: unknown): void {
     const host = this.host
-    const error =
-      cause instanceof LoadError && cause.resource === this.name ? cause : new LoadError(this.name, cause)
+    const error = toLoadError(this.name, cause)
     const now = host.time.now()
-    this.superseded = false
+    this.flags &= ~SUPERSEDED
     this.apply({ type: 'failed', error, at: now })
     const retryIn = this.#schedule(
       this.#after(retryDelay(this.settings, this.state.consecutiveFailures)),
@@ -349,9 +372,4 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     host.scheduler.scheduleAt(this, loadedAt + jittered(this.settings, this.settings.interval, host.random))
     this.stepTo('schedule')
   }
-}
-
-/** What every engine's task runs, with the engine as `this`: one function for all, not a closure each. */
-function runEngine(this: Task): void {
-  ;(this as Engine<unknown>).onDue()
 }

@@ -37,8 +37,6 @@ export interface ClaimOwner<T> {
   read(): Promise<StoreEntry | undefined>
   /** Whether a shared entry may be served (schema version, `validate`): its value to serve, or `undefined`. */
   admit(entry: StoreEntry, source: 'fleet'): Promise<{ value: unknown } | undefined>
-  /** The version of the last entry refused by {@link admit}: such a shared entry is never fresh. */
-  readonly refusedVersion: number
   failed(load: Load<T>, error: unknown): void
   storeFailed(op: string, error: unknown): void
 }
@@ -53,6 +51,8 @@ export class FleetClaim<T> {
   readonly #fleet: FleetCoordinator
   /** The check of the shared entry (and lease attempt) under way, if any. */
   claiming: Promise<Load<T> | undefined> | undefined = undefined
+  /** The version of the last entry the owner refused to serve: such a shared entry is never fresh. */
+  refusedVersion = 0
 
   constructor(owner: ClaimOwner<T>, fleet: FleetCoordinator) {
     this.#owner = owner
@@ -89,7 +89,7 @@ export class FleetClaim<T> {
       const state = owner.state
       // A shared entry this replica refused does not count either: it must load its own.
       const loadedAt =
-        head !== undefined && head.version >= state.version && head.version !== owner.refusedVersion
+        head !== undefined && head.version >= state.version && head.version !== this.refusedVersion
           ? owner.time.fromWall(head.loadedAt)
           : state.hasValue && state.source !== 'store'
             ? state.updatedAt

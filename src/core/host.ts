@@ -6,6 +6,7 @@ import type { EvergreenError } from './errors.js'
 import type { Emitter, ResourcesEvents } from './events.js'
 import type { Load, LoadInstrument } from './load.js'
 import type { LoadTable } from './load-table.js'
+import type { Settings } from './options.js'
 
 /** An entry of the registry's load timeouts: the resource whose load runs. */
 export interface TimedEntry extends DeadlineEntry {
@@ -31,4 +32,15 @@ export interface EngineHost {
   /** Wraps each loader call (the registry's `instrument` option), or `undefined`. */
   readonly instrument: LoadInstrument | undefined
   report(error: EvergreenError, resource: string | undefined): void
+  /** A resource's first load settled (or it got a value, or it stopped). */
+  firstSettled(entry: { readonly hasValue: boolean; readonly closed: boolean }): void
+}
+
+/**
+ * A registry and one set of resolved settings: what every resource defined with those settings
+ * shares (one object for all of them, rather than two pointers in each).
+ */
+export interface Profile {
+  readonly settings: Settings
+  readonly host: EngineHost
 }

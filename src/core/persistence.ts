@@ -17,6 +17,8 @@ export interface PersistenceOwner<T> {
   admit(entry: StoreEntry, source: 'store'): Promise<{ value: unknown } | undefined>
   /** A saved entry was read at start, and admitted with `value`. */
   restored(entry: StoreEntry, value: unknown): void
+  /** The read at start is over, whatever it found. */
+  restoreEnded(): void
   /** Fleet mode: the store refused our write; the shared entry is to be taken. */
   adoptRefused(): Promise<void>
   /** Whether the resource runs in fleet mode. */
@@ -83,10 +85,12 @@ export class Persistence<T> {
         this.restoring = undefined
         if (saved !== undefined && admitted !== undefined && !owner.closed)
           owner.restored(saved, admitted.value)
+        owner.restoreEnded()
       },
       (error: unknown) => {
         this.restoring = undefined
         owner.storeFailed('read', error)
+        owner.restoreEnded()
       },
     )
   }

@@ -16,7 +16,7 @@ import {
 } from './errors.js'
 import { Emitter, type ResourcesEvents, storeErrorEvent, type Unsubscribe } from './events.js'
 import { type HealthReport, isoTime, isUnhealthy, type ResourceHealth } from './health.js'
-import type { EngineHost, TimedEntry } from './host.js'
+import type { EngineHost, Profile, TimedEntry } from './host.js'
 import type { Loader } from './load.js'
 import { LoadTable } from './load-table.js'
 import {
@@ -25,10 +25,11 @@ import {
   type ResourcesOptions,
   resolveRegistrySettings,
   resolveSettings,
+  type Settings,
 } from './options.js'
 import { RegistryStores } from './registry-stores.js'
 import { engineOf, handleOf, type Resource } from './resource.js'
-import { abandonable, startWait, untilAll } from './wait.js'
+import { type Awaited, StartWaits, startWait } from './wait.js'
 
 export type { HealthReport, ResourceHealth } from './health.js'
 
@@ -87,6 +88,10 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   readonly #stores: RegistryStores
   /** When each resource last reported a store error: a store that is down must not flood `onError`. */
   readonly #storeErrorAt = new Map<string, number>()
+  /** One profile per set of resolved settings. */
+  readonly #profiles = new WeakMap<Settings, Profile>()
+  /** The calls of `start({ wait })` still waiting. */
+  readonly #firstWaits = new StartWaits()
 
   constructor(options?: ResourcesOptions) {
     const settings = resolveRegistrySettings(options)
@@ -108,12 +113,20 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       started: false,
       instrument: settings.instrument,
       report,
+      firstSettled: (entry) => this.#firstWaits.settled(entry),
     }
     this.#stores = new RegistryStores(this, settings.clock, report, (name, version) => {
       const resource = this.#resources.get(name)
       if (resource !== undefined) engineOf(resource).announced(version)
     })
     if (settings.defaults.store !== undefined) this.#stores.attach(settings.defaults.store, false)
+  }
+
+  /** The profile of resources defined with `settings`: one per set of resolved settings. */
+  #profile(settings: Settings): Profile {
+    let profile = this.#profiles.get(settings)
+    if (profile === undefined) this.#profiles.set(settings, (profile = { settings, host: this.#host }))
+    return profile
   }
 
   /** Moves the registry to `run`; the engines read `started` from the host. */
@@ -132,9 +145,11 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     if (typeof loader !== 'function')
       throw new OptionTypeError(`loader" of resource "${name}`, 'a function', loader)
     if (this.#resources.has(name)) throw new DuplicateResourceError(name)
-    const settings = resolveSettings(this.#settings.defaults, options, name)
+    const defaults = this.#settings.defaults
+    // Resources defined without options share the registry's settings (and profile) as they are.
+    const settings = options === undefined ? defaults : resolveSettings(defaults, options, name)
     if (settings.store !== undefined) this.#stores.attach(settings.store, this.#host.started)
-    const engine = new Engine<T>(name, loader, settings, this.#host)
+    const engine = new Engine<T>(name, loader, this.#profile(settings))
     const resource = handleOf(engine)
     this.#resources.set(name, resource as Resource<unknown>)
     engine.restore()
@@ -211,24 +226,13 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     if (this.#run === run && run.kind !== 'started') this.#begin()
     if (!wait) return
     const engines = [...this.#resources.values()].map((r) => engineOf(r))
-    const clock = this.#settings.clock
-    const never = () => undefined
+    // Without `within`, those whose first load settled are not waited for; with it, until each has a value.
+    const pending = new Set<Awaited>(
+      engines.filter((e) => !e.hasValue && (within !== undefined || !e.firstSettled) && !e.closed),
+    )
     // Our timers are unref'd; while the caller awaits the first loads (each bounded by its timeout),
     // the process must not exit under them with the await unsettled.
-    if (within === undefined) {
-      await keptAlive(
-        abandonable(Promise.all(engines.map((e) => e.whenFirstSettled())), caller, clock, never),
-      )
-    } else {
-      // Until each has a value (retries run meanwhile), or the deadline.
-      await untilAll(
-        engines.map((e) => e.whenValue()),
-        within,
-        caller,
-        clock,
-        (all) => keptAlive(all),
-      )
-    }
+    await this.#firstWaits.wait(pending, within, caller, this.#settings.clock, keptAlive)
     const errors = engines.map((e) => e.syncError()).filter((e): e is LoadError => e !== undefined)
     if (errors.length > 0) throw new SyncError(errors)
   }

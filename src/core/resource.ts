@@ -4,7 +4,6 @@ import { ResourceNotReadyError, ResourceStaleError, StoppedError, WaitTimeoutErr
 import { isLoading, type ResourceStatus, SCHEDULED, statusOf, type ValueSource } from './state.js'
 import { abandonable, type WaitOptions, waitOptions } from './wait.js'
 import type { Subscriber } from './watchers.js'
-import { Watchers } from './watchers.js'
 
 export type { LoadContext, Loader } from './load.js'
 export type { WaitOptions } from './wait.js'
@@ -150,10 +149,9 @@ export class Resource<T = unknown> {
     const wait = options === undefined ? undefined : waitOptions(options, 'ready options', true)
     if (engine.state.hasValue) return Promise.resolve(engine.state.value as T)
     if (engine.closed) return Promise.reject(new StoppedError(engine.name, engine.closedWhy))
-    engine.watchers ??= new Watchers()
-    if (wait === undefined) return engine.watchers.ready()
+    if (wait === undefined) return engine.watch().ready()
     if (wait.signal?.aborted === true) return Promise.reject(wait.signal.reason)
-    const { promise, giveUp } = engine.watchers.readyOrGiveUp()
+    const { promise, giveUp } = engine.watch().readyOrGiveUp()
     return abandonable(
       promise,
       wait,
@@ -168,8 +166,7 @@ export class Resource<T = unknown> {
     if (typeof listener !== 'function')
       throw new TypeError(`subscriber of resource "${this.name}" must be a function`)
     const engine = this.#engine
-    engine.watchers ??= new Watchers()
-    return engine.watchers.subscribe(listener)
+    return engine.watch().subscribe(listener)
   }
 }
 

@@ -157,6 +157,27 @@ export async function checked(
   throw new InvalidValueError(resource, source, verdict.issues)
 }
 
+/**
+ * Whether `entry` (restored, or another replica's) may be served: written under the resource's
+ * schema version (else `undefined`: ignored silently, a deploy under way), and passing its check.
+ * Resolves with the value to serve (the schema's output), or the check's error.
+ */
+export async function admission(
+  settings: ValidationSettings,
+  resource: string,
+  entry: { readonly value: unknown; readonly schemaVersion?: number | undefined },
+  source: 'store' | 'fleet',
+): Promise<{ value: unknown } | { error: unknown } | undefined> {
+  if (entry.schemaVersion !== settings.schemaVersion) return undefined
+  const check = settings.check
+  if (check === undefined) return { value: entry.value }
+  try {
+    return { value: await checked(check, resource, source, entry.value) }
+  } catch (error) {
+    return { error }
+  }
+}
+
 /** The validation settings of a resource. */
 export interface ValidationSettings {
   readonly check: Check | undefined

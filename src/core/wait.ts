@@ -139,27 +139,65 @@ export function startWait(options: StartOptions): {
   }
 }
 
+/** What a call of `start({ wait })` waits on: a resource, by whether it has a value or was stopped. */
+export interface Awaited {
+  readonly hasValue: boolean
+  readonly closed: boolean
+}
+
+interface StartWaitEntry {
+  readonly pending: Set<Awaited>
+  /** `within` was given: a resource is done once it has a value (or stopped), not once it failed. */
+  readonly needValue: boolean
+  resolve: () => void
+}
+
 /**
- * Resolves once every one of `waits` has, or at the deadline `within` ms from now (whichever is
- * first); rejects when the caller gives up. Every waiter is forgotten after. `hold` wraps the wait
- * (the registry keeps the process alive meanwhile).
+ * The calls of `start({ wait })` still waiting, each with the resources it waits for: one set per
+ * call, rather than a promise per resource.
  */
-export async function untilAll(
-  waits: readonly { promise: Promise<void>; giveUp: () => void }[],
-  within: number,
-  caller: Wait,
-  clock: Clock,
-  hold: (all: Promise<unknown>) => Promise<unknown>,
-): Promise<void> {
-  let timer: unknown
-  const deadline = new Promise<void>((resolve) => {
-    if (within <= MAX_TIMER_MS) timer = clock.setTimeout(resolve, within)
-  })
-  const all = Promise.race([Promise.all(waits.map((w) => w.promise)), deadline])
-  try {
-    await hold(abandonable(all, caller, clock, () => undefined))
-  } finally {
-    clock.clearTimeout(timer)
-    for (const w of waits) w.giveUp()
+export class StartWaits {
+  readonly #waits = new Set<StartWaitEntry>()
+
+  /** `entry`'s first load settled, or it got a value, or it was stopped. */
+  settled(entry: Awaited): void {
+    if (this.#waits.size === 0) return
+    for (const wait of this.#waits) {
+      if (wait.needValue && !entry.hasValue && !entry.closed) continue
+      if (wait.pending.delete(entry) && wait.pending.size === 0) {
+        this.#waits.delete(wait)
+        wait.resolve()
+      }
+    }
+  }
+
+  /**
+   * Resolves once none of `pending` is waited for any more, or (`within`, ms) at that deadline;
+   * rejects when the caller gives up. `hold` wraps the wait (the registry keeps the process alive
+   * meanwhile). The wait is forgotten after, however it ended.
+   */
+  async wait(
+    pending: Set<Awaited>,
+    within: number | undefined,
+    caller: Wait,
+    clock: Clock,
+    hold: (all: Promise<void>) => Promise<void>,
+  ): Promise<void> {
+    if (pending.size === 0) return
+    const entry: StartWaitEntry = { pending, needValue: within !== undefined, resolve: noop }
+    let timer: unknown
+    const done = new Promise<void>((resolve) => {
+      entry.resolve = resolve
+      this.#waits.add(entry)
+      if (within !== undefined && within <= MAX_TIMER_MS) timer = clock.setTimeout(resolve, within)
+    })
+    try {
+      await hold(abandonable(done, caller, clock, noop))
+    } finally {
+      if (timer !== undefined) clock.clearTimeout(timer)
+      this.#waits.delete(entry)
+    }
   }
 }
+
+const noop = (): undefined => undefined

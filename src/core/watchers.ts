@@ -9,13 +9,12 @@ interface Waiter<T> {
 }
 
 /**
- * Who waits on one resource: its subscribers, the callers of `ready()` and those of the registry's
- * `start({ wait: true })`. Made on first use: most resources have none of them.
+ * Who waits on one resource: its subscribers and the callers of `ready()`. Made on first use: most
+ * resources have neither.
  */
 export class Watchers<T> {
   #subscribers: Set<Subscriber<T>> | undefined = undefined
   #ready: Set<Waiter<T>> | undefined = undefined
-  #first: (() => void)[] | undefined = undefined
 
   subscribe(listener: Subscriber<T>): () => void {
     this.#subscribers ??= new Set()
@@ -50,19 +49,12 @@ export class Watchers<T> {
     return { promise, giveUp: () => this.#ready?.delete(waiter) }
   }
 
-  /** Resolves once the first load settled; see {@link settleFirst}. */
-  firstSettled(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#first ??= []
-      this.#first.push(resolve)
-    })
-  }
-
   /** The value changed: calls every subscriber (a throwing one is reported) and resolves `ready()`. */
   changed(name: string, value: T, previous: T | undefined, report: (error: ListenerError) => void): void {
     const subscribers = this.#subscribers
-    if (subscribers !== undefined) {
-      for (const subscriber of subscribers) {
+    if (subscribers !== undefined && subscribers.size > 0) {
+      // Those present when the change began: one that subscribes again meanwhile waits for the next.
+      for (const subscriber of Array.from(subscribers)) {
         try {
           subscriber(value, previous)
         } catch (error) {
@@ -82,12 +74,5 @@ export class Watchers<T> {
     const waiters = this.#ready
     this.#ready = undefined
     if (waiters !== undefined) for (const w of waiters) w.reject(error())
-  }
-
-  /** Resolves the waiters of {@link firstSettled}. */
-  settleFirst(): void {
-    const waiters = this.#first
-    this.#first = undefined
-    if (waiters !== undefined) for (const w of waiters) w()
   }
 }
