@@ -205,6 +205,14 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
   }
 
   succeeded(load: Load<T>, value: T): void {
+    if (load.lease !== undefined && !load.settled && this.host.time.now() > load.leaseUntil) {
+      // The lease ran out before the load finished (the process was paused, say): another replica
+      // may hold it and load now. The value is not written, and not served: one version, one value.
+      const error = new LoadAbortedError(this.name, 'its fleet lease expired before the load finished')
+      load.abort(error)
+      this.failed(load, error)
+      return
+    }
     if (!this.#detach(load)) return // timed out, aborted or superseded: a late result is discarded
     const host = this.host
     const now = host.time.now()
@@ -225,14 +233,23 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     if (persistence !== undefined) {
       const saved = persistence.save()
       // The lease is held until the write landed, so no other replica reloads in between.
-      if (lease !== undefined) this.#releaseAfter(persistence, saved, lease)
+      if (this.fleet !== undefined) this.#releaseAfter(persistence, saved, this.fleet, lease)
     } else if (lease !== undefined) this.fleet?.release(lease)
     load.resolve(state.value as T)
     this.settleFirst()
   }
 
-  #releaseAfter(persistence: Persistence<T>, saved: Promise<void>, lease: Lease): void {
-    persistence.track(saved.then(() => this.fleet?.release(lease)))
+  #releaseAfter(
+    persistence: Persistence<T>,
+    saved: Promise<void>,
+    fleet: FleetClaim<T>,
+    lease: Lease | undefined,
+  ): void {
+    persistence.track(
+      saved
+        .then(() => (lease === undefined ? undefined : fleet.release(lease)))
+        .then(() => fleet.afterWrite()),
+    )
   }
 
   failed(load: Load<T>, cause: unknown): void {

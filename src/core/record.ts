@@ -133,7 +133,15 @@ export class ResourceRecord<T> extends Task implements TimedEntry {
   }
 
   adoptRefused(): Promise<void> {
-    return this.fleet === undefined ? Promise.resolve() : this.fleet.adopt(true)
+    return this.fleet === undefined ? Promise.resolve() : this.fleet.adoptRefused()
+  }
+
+  saveAgain(): Promise<void> {
+    return this.persistence === undefined ? Promise.resolve() : this.persistence.save(false)
+  }
+
+  track(work: Promise<void>): void {
+    this.persistence?.track(work)
   }
 
   /** A saved entry was read at start: serve it unless it is too old or something newer is known. */
