@@ -28,5 +28,9 @@ export interface EngineHost {
   readonly random: () => number
   /** Whether the registry is started: refreshes are scheduled only then. */
   readonly started: boolean
-  report(error: EvergreenError, resource: string | undefined): void
+  /**
+   * Reports a background failure. A store error is rate-limited per resource and `operation` (its
+   * message when none is given); the operation `'close'` is never limited.
+   */
+  report(error: EvergreenError, resource: string | undefined, operation?: string): void
 }

@@ -109,9 +109,20 @@ export class ResourceRecord<T> extends Task implements TimedEntry {
 
   /** The error that leaves the resource without a value, if it has none. */
   syncError(): LoadError | undefined {
-    if (this.state.hasValue) return undefined
-    const why = this.closed ? `${this.closedWhy} before it had a value` : 'no load completed'
-    return this.state.error ?? new LoadAbortedError(this.name, why)
+    const state = this.state
+    const stale = state.hasValue && this.#stale()
+    if (state.hasValue && !stale) return undefined
+    const why = stale
+      ? 'its only value is older than maxStale and no load completed'
+      : this.closed
+        ? `${this.closedWhy} before it had a value`
+        : 'no load completed'
+    return state.error ?? new LoadAbortedError(this.name, why)
+  }
+
+  /** Whether the value held is older than `maxStale` (so `get()` throws). */
+  #stale(): boolean {
+    return this.host.time.now() - this.state.updatedAt > this.settings.maxStale
   }
 
   /** Resolves once the first load has settled (and any restore with it). */
@@ -164,8 +175,9 @@ export class ResourceRecord<T> extends Task implements TimedEntry {
       host.events.emit('restore', restoreEvent(this.name, this.state.version, age))
     }
     this.changed(undefined, 'store')
-    // A warm restart is ready at once: `start({ wait: true })` does not wait for the first load.
-    this.settleFirst()
+    // A warm restart is ready at once: `start({ wait: true })` does not wait for the first load,
+    // unless the value is older than `maxStale` (its status is `stale`, `get()` throws): then it waits.
+    if (!this.#stale()) this.settleFirst()
   }
 
   /** Tells everyone who listens that the value changed from `previous` to the current one. */
@@ -180,7 +192,7 @@ export class ResourceRecord<T> extends Task implements TimedEntry {
   }
 
   settledWithoutLoad(): void {
-    if (this.state.hasValue) this.settleFirst()
+    if (this.state.hasValue && !this.#stale()) this.settleFirst()
   }
 
   /** The fleet claim ended: without a load or a next check, the resource is idle. */
@@ -194,6 +206,7 @@ export class ResourceRecord<T> extends Task implements TimedEntry {
     this.host.report(
       StoreError.wrap(error, `could not ${op} the saved value of resource "${this.name}"`, this.name),
       this.name,
+      op,
     )
   }
 

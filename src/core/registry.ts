@@ -67,7 +67,7 @@ async function keptAlive<T>(promise: Promise<T>): Promise<T> {
   }
 }
 
-/** Store errors are reported at most once per this interval per resource. */
+/** Store errors are reported at most once per this interval per resource and operation. */
 const STORE_ERROR_INTERVAL_MS = 10_000
 
 /** How long `stop()` waits for loaders to settle after their signal was aborted. */
@@ -90,13 +90,17 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   readonly #host: EngineHost & { started: boolean }
   #run: RunState = STOPPED_STATE
   readonly #stores: RegistryStores
-  /** When each resource last reported a store error: a store that is down must not flood `onError`. */
+  /**
+   * When each (resource, operation) last reported a store error: a store that is down must not
+   * flood `onError`, and one failure must not hide another (a failed read, a failed write).
+   */
   readonly #storeErrorAt = new Map<string, number>()
 
   constructor(options?: ResourcesOptions) {
     const settings = resolveRegistrySettings(options)
     this.#settings = settings
-    const report = (error: EvergreenError, resource: string | undefined) => this.#report(error, resource)
+    const report = (error: EvergreenError, resource: string | undefined, operation?: string) =>
+      this.#report(error, resource, operation)
     this.#events = new Emitter((error, event) => report(new ListenerError(event, error), undefined))
     const time = new Timeline(settings.clock)
     const scheduler = new Scheduler(settings.clock, {
@@ -314,18 +318,21 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     return this.#events.on(event, listener)
   }
 
-  #storeErrorsLimited(resource: string | undefined): boolean {
-    const key = resource ?? ''
+  #storeErrorsLimited(resource: string | undefined, operation: string): boolean {
+    if (operation === 'close') return false
+    const key = `${resource ?? ''}\u0000${operation}`
     const now = this.#host.time.now()
     const last = this.#storeErrorAt.get(key)
     if (last !== undefined && now - last < STORE_ERROR_INTERVAL_MS) return true
+    // Bounded: keys are few (resources × operations), but messages of a store's own reports vary.
+    if (this.#storeErrorAt.size >= 10_000) this.#storeErrorAt.clear()
     this.#storeErrorAt.set(key, now)
     return false
   }
 
-  #report(error: EvergreenError, resource: string | undefined): void {
+  #report(error: EvergreenError, resource: string | undefined, operation?: string): void {
     if (error instanceof StoreError) {
-      if (this.#storeErrorsLimited(resource)) return
+      if (this.#storeErrorsLimited(resource, operation ?? error.message)) return
       if (this.#events.has('storeError')) this.#events.emit('storeError', storeErrorEvent(resource, error))
     }
     const onError = this.#settings.onError
