@@ -29,7 +29,7 @@ export type {
 } from './core/events.js'
 export type { HealthReport, ResourceHealth } from './core/health.js'
 export type { ResourceOptions, ResourcesOptions, RetryOptions } from './core/options.js'
-export type { StartOptions } from './core/registry.js'
+export type { RemoveOptions, StartOptions } from './core/registry.js'
 export { Resources } from './core/registry.js'
 export type { LoadContext, Loader, ResourceSnapshot, Subscriber } from './core/resource.js'
 export { Resource } from './core/resource.js'

@@ -1,7 +1,7 @@
 import type { Task } from '../scheduling/scheduler.js'
 import type { Lease } from '../stores/fleet.js'
 import { allDone, both } from './async.js'
-import { LoadAbortedError, LoadError, LoadTimeoutError, StoppedError } from './errors.js'
+import { LoadAbortedError, LoadError, LoadTimeoutError, StoppedError, StoreError, shorten } from './errors.js'
 import { errorEvent, loadEvent } from './events.js'
 import { FleetClaim } from './fleet-claim.js'
 import type { EngineHost } from './host.js'
@@ -99,6 +99,24 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     const saving = this.persistence?.saving
     if (saving !== undefined) done = done === undefined ? saving : allDone([done, saving])
     return done
+  }
+
+  /**
+   * The resource was removed: deletes its saved entry (after the writes in flight). Returns the
+   * deletion, or `undefined` without a store.
+   */
+  forgetSaved(): Promise<void> | undefined {
+    return this.persistence?.forget((error) =>
+      this.host.report(
+        StoreError.wrap(
+          error,
+          `could not delete the saved value of removed resource "${shorten(this.name)}"`,
+          this.name,
+        ),
+        this.name,
+        'delete',
+      ),
+    )
   }
 
   /** Allows a stopped (not removed) resource to start again. */

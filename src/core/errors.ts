@@ -1,6 +1,21 @@
+/** Longest text quoted whole in a message: a longer name or value is cut, and its length said. */
+const QUOTE_MAX = 100
+
+/**
+ * `text` as quoted in a message: whole up to 100 characters, else its start and its length, so a
+ * 1 MB resource name does not go whole into every message (nor a lone surrogate split in two).
+ */
+export function shorten(text: string): string {
+  if (text.length <= QUOTE_MAX) return text
+  let end = QUOTE_MAX - 3
+  const code = text.charCodeAt(end - 1)
+  if (code >= 0xd800 && code <= 0xdbff) end--
+  return `${text.slice(0, end)}... (${text.length} characters)`
+}
+
 /** Shows a value given to an option in an error message, briefly and without throwing. */
 export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'string') return JSON.stringify(shorten(value))
   if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`
   if (typeof value === 'bigint') return `${value}n`
   if (value === null || typeof value !== 'object') return String(value)
@@ -51,7 +66,7 @@ export class EvergreenError extends Error {
 export class UndefinedResourceError extends EvergreenError {
   override name = 'UndefinedResourceError'
   constructor(resource: string) {
-    super('E_UNDEFINED_RESOURCE', `resource "${resource}" is not defined`, { resource })
+    super('E_UNDEFINED_RESOURCE', `resource "${shorten(resource)}" is not defined`, { resource })
   }
 }
 
@@ -59,7 +74,7 @@ export class UndefinedResourceError extends EvergreenError {
 export class DuplicateResourceError extends EvergreenError {
   override name = 'DuplicateResourceError'
   constructor(resource: string) {
-    super('E_DUPLICATE_RESOURCE', `resource "${resource}" is already defined`, { resource })
+    super('E_DUPLICATE_RESOURCE', `resource "${shorten(resource)}" is already defined`, { resource })
   }
 }
 
@@ -68,7 +83,7 @@ export class ResourceNotReadyError extends EvergreenError {
   override name = 'ResourceNotReadyError'
   constructor(resource: string, cause?: unknown) {
     const why = cause === undefined ? 'its first load has not completed' : 'its loads have failed so far'
-    super('E_NOT_READY', `resource "${resource}" has no value yet: ${why}`, {
+    super('E_NOT_READY', `resource "${shorten(resource)}" has no value yet: ${why}`, {
       resource,
       ...(cause === undefined ? {} : { cause }),
     })
@@ -83,7 +98,7 @@ export class ResourceStaleError extends EvergreenError {
   constructor(resource: string, age: number, maxStale: number, cause?: unknown) {
     super(
       'E_STALE',
-      `resource "${resource}" is stale: its value is ${age} ms old (maxStale ${maxStale} ms)`,
+      `resource "${shorten(resource)}" is stale: its value is ${age} ms old (maxStale ${maxStale} ms)`,
       {
         resource,
         ...(cause === undefined ? {} : { cause }),
@@ -109,7 +124,7 @@ export class LoadError extends EvergreenError {
     const limit = errors.stackTraceLimit
     if (typeof limit === 'number') errors.stackTraceLimit = 0
     try {
-      super(code, message ?? `resource "${resource}" failed to load: ${causeMessage(cause)}`, {
+      super(code, message ?? `resource "${shorten(resource)}" failed to load: ${causeMessage(cause)}`, {
         resource,
         cause,
       })
@@ -125,7 +140,12 @@ export class LoadTimeoutError extends LoadError {
   /** The timeout that elapsed, in ms. */
   readonly timeout: number
   constructor(resource: string, timeout: number) {
-    super(resource, undefined, 'E_LOAD_TIMEOUT', `resource "${resource}" did not load within ${timeout} ms`)
+    super(
+      resource,
+      undefined,
+      'E_LOAD_TIMEOUT',
+      `resource "${shorten(resource)}" did not load within ${timeout} ms`,
+    )
     this.timeout = timeout
   }
 }
@@ -134,7 +154,7 @@ export class LoadTimeoutError extends LoadError {
 export class LoadAbortedError extends LoadError {
   override name = 'LoadAbortedError'
   constructor(resource: string, why: string) {
-    super(resource, undefined, 'E_LOAD_ABORTED', `resource "${resource}" load aborted: ${why}`)
+    super(resource, undefined, 'E_LOAD_ABORTED', `resource "${shorten(resource)}" load aborted: ${why}`)
   }
 }
 
@@ -143,7 +163,7 @@ export class SyncError extends EvergreenError {
   override name = 'SyncError'
   readonly errors: readonly LoadError[]
   constructor(errors: readonly LoadError[]) {
-    const names = errors.map((e) => `"${e.resource}"`).join(', ')
+    const names = errors.map((e) => `"${shorten(e.resource ?? '')}"`).join(', ')
     super('E_SYNC', `${errors.length} resource(s) failed their first load: ${names}`, {
       cause: errors[0],
     })
@@ -155,7 +175,7 @@ export class SyncError extends EvergreenError {
 export class StoppedError extends EvergreenError {
   override name = 'StoppedError'
   constructor(resource: string, why: string) {
-    super('E_STOPPED', `resource "${resource}" ${why}`, { resource })
+    super('E_STOPPED', `resource "${shorten(resource)}" ${why}`, { resource })
   }
 }
 
@@ -191,7 +211,7 @@ export class OptionTypeError extends TypeError {
     expected: string,
     readonly received: unknown,
   ) {
-    super(`option "${option}" must be ${expected}; received ${describe(received)}`)
+    super(`option "${shorten(option)}" must be ${expected}; received ${describe(received)}`)
   }
 }
 
@@ -204,7 +224,7 @@ export class OptionRangeError extends RangeError {
     expected: string,
     readonly received: unknown,
   ) {
-    super(`option "${option}" must be ${expected}; received ${describe(received)}`)
+    super(`option "${shorten(option)}" must be ${expected}; received ${describe(received)}`)
   }
 }
 

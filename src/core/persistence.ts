@@ -35,7 +35,7 @@ export function savedLoadedAt(updatedAt: number, time: Timeline): number {
  */
 export function trustedLoadedAt(loadedAt: number, now: number, time: Timeline): number {
   const at = time.fromWall(loadedAt)
-  return at > now ? now : at
+  return Math.min(at, now)
 }
 
 /**
@@ -119,6 +119,16 @@ export class Persistence<T> {
     )
     this.track(written)
     return written
+  }
+
+  /**
+   * Deletes the saved entry once the writes in flight have landed (so none of them brings it back).
+   * Resolves when done; never rejects: a failure goes to `failed`.
+   */
+  forget(failed: (error: unknown) => void): Promise<void> {
+    const name = this.#owner.name
+    const saving = this.saving ?? Promise.resolve()
+    return saving.then(() => this.#store.delete(name)).then(undefined, (error: unknown) => failed(error))
   }
 
   /** Keeps `work` (a write, a release) for `stop()` to wait on until it is done. */

@@ -2,7 +2,7 @@ import type { DeadlineEntry } from '../scheduling/deadlines.js'
 import { type Scheduler, Task } from '../scheduling/scheduler.js'
 import type { Timeline } from '../scheduling/timeline.js'
 import type { StoreEntry } from '../stores/store.js'
-import { LoadAbortedError, type LoadError, StoreError } from './errors.js'
+import { LoadAbortedError, type LoadError, StoreError, shorten } from './errors.js'
 import { changeEvent, restoreEvent } from './events.js'
 import type { FleetClaim } from './fleet-claim.js'
 import type { EngineHost, TimedEntry } from './host.js'
@@ -204,7 +204,11 @@ export class ResourceRecord<T> extends Task implements TimedEntry {
   storeFailed(op: string, error: unknown): void {
     if (this.closed) return
     this.host.report(
-      StoreError.wrap(error, `could not ${op} the saved value of resource "${this.name}"`, this.name),
+      StoreError.wrap(
+        error,
+        `could not ${op} the saved value of resource "${shorten(this.name)}"`,
+        this.name,
+      ),
       this.name,
       op,
     )

@@ -77,13 +77,11 @@ export class RegistryStores {
     const closing = [...this.#stores.keys()].filter((store) => releaseStore(store, this.#registry))
     await allDone(
       closing.map((store) =>
-        store
-          .close()
-          .then(undefined, (error: unknown) =>
-            // A failed final flush is reported every time, with what the store said (the file
-            // store's errors name the path): it is the last chance to learn that data was not saved.
-            this.#report(StoreError.wrap(error, 'could not close a store'), undefined, 'close'),
-          ),
+        store.close().then(undefined, (error: unknown) =>
+          // A failed final flush is reported every time, with what the store said (the file
+          // store's errors name the path): it is the last chance to learn that data was not saved.
+          this.#report(StoreError.wrap(error, 'could not close a store'), undefined, 'close'),
+        ),
       ),
     )
   }

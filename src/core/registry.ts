@@ -12,6 +12,7 @@ import {
   OptionTypeError,
   StoreError,
   SyncError,
+  shorten,
   UndefinedResourceError,
 } from './errors.js'
 import { Emitter, type ResourcesEvents, storeErrorEvent, type Unsubscribe } from './events.js'
@@ -20,6 +21,7 @@ import type { EngineHost, TimedEntry } from './host.js'
 import type { Loader } from './load.js'
 import { LoadTable } from './load-table.js'
 import {
+  checkOptionKeys,
   type RegistrySettings,
   type ResourceOptions,
   type ResourcesOptions,
@@ -41,6 +43,18 @@ export interface StartOptions {
   wait?: boolean
 }
 
+/** Options of {@link Resources.remove}. */
+export interface RemoveOptions {
+  /**
+   * Keep the resource's saved entry in its store instead of deleting it.
+   * @default false
+   */
+  keepSaved?: boolean
+}
+
+const REMOVE_KEYS = new Set(['keepSaved'])
+const START_KEYS = new Set(['wait'])
+
 /**
  * Where the registry stands: `stopped` (never started, or stopped with nothing to wait for),
  * `started`, or `stopping` until `drained` (loads given their grace, stores closed). Every `stop()`
@@ -53,6 +67,15 @@ type RunState =
 
 const STOPPED_STATE: RunState = { kind: 'stopped' }
 const STARTED_STATE: RunState = { kind: 'started' }
+
+/** The events `on()` accepts: a typo must not be a listener that never fires. */
+const EVENT_NAMES: ReadonlySet<string> = new Set<keyof ResourcesEvents>([
+  'load',
+  'error',
+  'change',
+  'restore',
+  'storeError',
+])
 
 /**
  * Awaits `promise` with the process kept alive. Our timers are unref'd; while a caller awaits
@@ -95,6 +118,8 @@ export class Resources implements Iterable<string>, AsyncDisposable {
    * flood `onError`, and one failure must not hide another (a failed read, a failed write).
    */
   readonly #storeErrorAt = new Map<string, number>()
+  /** Deletions of removed resources' saved entries still in flight: `stop()` lets them land. */
+  readonly #deleting = new Set<Promise<void>>()
 
   constructor(options?: ResourcesOptions) {
     const settings = resolveRegistrySettings(options)
@@ -138,7 +163,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     if (typeof name !== 'string' || name.length === 0)
       throw new OptionTypeError('name', 'a non-empty string', name)
     if (typeof loader !== 'function')
-      throw new OptionTypeError(`loader" of resource "${name}`, 'a function', loader)
+      throw new OptionTypeError(`loader" of resource "${shorten(name)}`, 'a function', loader)
     if (this.#resources.has(name)) throw new DuplicateResourceError(name)
     const settings = resolveSettings(this.#settings.defaults, options, name)
     if (settings.store !== undefined) this.#stores.attach(settings.store, this.#host.started)
@@ -168,12 +193,34 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     return this.#resources.has(name)
   }
 
-  /** Removes `name`: stops its refresh and aborts its load. Its saved value, if any, is kept. */
-  remove(name: string): boolean {
+  /**
+   * Removes `name`: stops its refresh, aborts its load, and deletes its saved entry from its store
+   * (after any write in flight), so names that come and go leave nothing behind. With
+   * `{ keepSaved: true }` the saved entry is kept (a resource defined again later restores it).
+   * In fleet mode the shared entry is deleted too; replicas that still define the resource write it
+   * again at their next refresh. Returns whether `name` was defined.
+   */
+  remove(name: string, options?: RemoveOptions): boolean {
+    if (options !== undefined) {
+      if (typeof options !== 'object' || options === null)
+        throw new OptionTypeError('remove options', 'an object', options)
+      checkOptionKeys(options, REMOVE_KEYS, (key) => `remove options.${key}`)
+      if (options.keepSaved !== undefined && typeof options.keepSaved !== 'boolean')
+        throw new OptionTypeError('keepSaved', 'a boolean', options.keepSaved)
+    }
     const resource = this.#resources.get(name)
     if (resource === undefined) return false
     this.#resources.delete(name)
-    engineOf(resource).stop(true)
+    const engine = engineOf(resource)
+    engine.stop(true)
+    if (options?.keepSaved !== true) {
+      const deleting = engine.forgetSaved()
+      if (deleting !== undefined) {
+        // `stop()` waits for it, so the store is not closed under it.
+        this.#deleting.add(deleting)
+        void deleting.then(() => this.#deleting.delete(deleting))
+      }
+    }
     return true
   }
 
@@ -199,17 +246,29 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   /**
    * Starts the background loop. With `{ wait: true }`, resolves once every resource has a value or
    * has settled its first load, and rejects with `SyncError` (one error per resource left without a
-   * value) otherwise. Without `wait` it resolves at once and never rejects. Calling it again is harmless.
+   * value, or with only a value older than `maxStale`) otherwise. Without `wait` it resolves at once
+   * and never rejects. Calling it again is harmless. Bad arguments (`start(5)`, `{ wait: 'yes' }`)
+   * throw an `OptionTypeError` at the call, before anything starts: a mistake is never a rejection
+   * nobody awaits.
    */
-  async start(options: StartOptions = {}): Promise<void> {
-    if (typeof options !== 'object' || options === null)
-      throw new OptionTypeError('start options', 'an object', options)
+  start(options?: StartOptions): Promise<void> {
+    if (options !== undefined) {
+      if (typeof options !== 'object' || options === null || Array.isArray(options))
+        throw new OptionTypeError('start options', 'an object', options)
+      checkOptionKeys(options, START_KEYS, (key) => `start options.${key}`)
+      if (options.wait !== undefined && typeof options.wait !== 'boolean')
+        throw new OptionTypeError('wait', 'a boolean', options.wait)
+    }
+    return this.#start(options?.wait === true)
+  }
+
+  async #start(wait: boolean): Promise<void> {
     const run = this.#run
     if (run.kind === 'stopping') await run.drained
     // Checked after the wait: the last of start() and stop() called decides (a stop called meanwhile
     // made a new state), and two starts start once.
     if (this.#run === run && run.kind !== 'started') this.#begin()
-    if (options.wait !== true) return
+    if (!wait) return
     const engines = [...this.#resources.values()].map((r) => engineOf(r))
     // Our timers are unref'd; while the caller awaits the first loads (each bounded by its timeout),
     // the process must not exit under them with the await unsettled.
@@ -251,6 +310,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       const done = engineOf(resource).stop(false)
       if (done !== undefined) pending.push(done)
     }
+    for (const deleting of this.#deleting) pending.push(deleting)
     this.#host.scheduler.clear()
     let drained: Promise<void>
     if (run.kind === 'stopping') {
@@ -315,6 +375,10 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     event: E,
     listener: (payload: ResourcesEvents[E]) => void,
   ): Unsubscribe {
+    if (!EVENT_NAMES.has(event))
+      throw new OptionTypeError('event', `one of ${[...EVENT_NAMES].join(', ')}`, event)
+    if (typeof listener !== 'function')
+      throw new OptionTypeError(`listener" of event "${String(event)}`, 'a function', listener)
     return this.#events.on(event, listener)
   }
 
