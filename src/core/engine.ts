@@ -1,4 +1,5 @@
 import type { Task } from '../scheduling/scheduler.js'
+import type { Codec } from '../stores/codec.js'
 import type { Lease } from '../stores/fleet.js'
 import { allDone, both } from './async.js'
 import { LoadAbortedError, LoadError, LoadTimeoutError, StoppedError, StoreError, shorten } from './errors.js'
@@ -231,6 +232,18 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
       this.failed(load, error)
       return
     }
+    const codec = this.persistence === undefined ? undefined : this.settings.store?.codec
+    if (codec !== undefined && !load.settled) {
+      // Served as every other replica and a restarted process will read it: one value per version.
+      const trip = roundTrip(codec, value, this.name)
+      if (trip.error === undefined) value = trip.value as T
+      else if (this.fleet !== undefined) {
+        // No replica may serve a value the others cannot read.
+        this.failed(load, trip.error)
+        return
+      }
+      // Outside fleet mode the value is served as loaded; its write fails and is reported.
+    }
     if (!this.#detach(load)) return // timed out, aborted or superseded: a late result is discarded
     const host = this.host
     const now = host.time.now()
@@ -320,6 +333,24 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     }
     host.scheduler.scheduleAt(this, loadedAt + jittered(this.settings, this.settings.interval, host.random))
     this.stepTo('schedule')
+  }
+}
+
+/** `value` through `codec` and back, or the `StoreError` that says why it cannot be. */
+function roundTrip(
+  codec: Codec,
+  value: unknown,
+  name: string,
+): { value: unknown; error: undefined } | { value: undefined; error: StoreError } {
+  try {
+    return { value: codec.decode(codec.encode(value)), error: undefined }
+  } catch (error) {
+    const why = StoreError.wrap(
+      error,
+      `the value of resource "${shorten(name)}" does not survive its store's codec, so no replica may serve it`,
+      name,
+    )
+    return { value: undefined, error: why }
   }
 }
 

@@ -1,5 +1,6 @@
 import { type Duration, parseDuration } from '../core/duration.js'
 import { OptionRangeError, OptionTypeError, StoreError } from '../core/errors.js'
+import type { Codec } from '../stores/codec.js'
 import type { Store, StoreContext, StoreEntry } from '../stores/store.js'
 import { removeOrphanTemps, writeAtomic } from './atomic-write.js'
 import { errorCode, type FileStoreFs, type FileStoreHandle, nodeFs } from './fs.js'
@@ -139,6 +140,8 @@ function fileStamp(): string {
  */
 class FileStore implements Store {
   readonly #settings: Settings
+  /** How values are written and read back (see `Store.codec`). */
+  readonly codec: Codec
   #entries = new Map<string, EncodedEntry>()
   #loading: Promise<void> | undefined
   #loaded = false
@@ -158,6 +161,7 @@ class FileStore implements Store {
 
   constructor(settings: Settings) {
     this.#settings = settings
+    this.codec = { encode: settings.serialize, decode: settings.deserialize }
   }
 
   attach(context: StoreContext): void {

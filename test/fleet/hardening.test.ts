@@ -175,3 +175,62 @@ describe('a lease outlived by its load', () => {
     await resources.stop()
   })
 })
+
+describe('one value per version on every replica', () => {
+  /** A replica store that writes values as JSON text, as the file and Redis stores do. */
+  function jsonReplica(shared: ReturnType<typeof sharedMemory>): FleetStore {
+    const store = replicaStore(shared)
+    const codec = {
+      encode: (v: unknown) => (v === undefined ? '' : (JSON.stringify(v) as string)),
+      decode: (t: string) => (t === '' ? undefined : JSON.parse(t)),
+    }
+    return {
+      ...store,
+      codec,
+      get: async (name) => {
+        const e = await store.get(name)
+        return e === undefined ? undefined : { ...e, value: codec.decode(e.value as string) }
+      },
+      set: (name, entry) => store.set(name, { ...entry, value: codec.encode(entry.value) }),
+    }
+  }
+
+  it('serves the loading replica the value as the others read it', async () => {
+    const shared = sharedMemory()
+    const loading = new Resources({ interval: INTERVAL, jitter: 0, store: jsonReplica(shared) })
+    const other = new Resources({ interval: INTERVAL, jitter: 0, store: jsonReplica(shared) })
+    const value = { at: new Date(0), tags: new Map([['a', 1]]), ratio: Number.NaN }
+    loading.define('k', () => value)
+    other.define('k', () => value)
+    await loading.start({ wait: true })
+    await other.start({ wait: true })
+    const expected = { at: '1970-01-01T00:00:00.000Z', tags: {}, ratio: null }
+    expect(loading.get('k')).toEqual(expected)
+    expect(other.get('k')).toEqual(expected)
+    expect(other.resource('k').peek().version).toBe(loading.resource('k').peek().version)
+    await loading.stop()
+    await other.stop()
+  })
+
+  it('refuses a value the codec cannot carry: a StoreError, served by no one', async () => {
+    const shared = sharedMemory()
+    const resources = new Resources({ interval: INTERVAL, jitter: 0, store: jsonReplica(shared) })
+    const errors: { code: string; cause?: { code?: string } }[] = []
+    resources.on('error', (e) => errors.push(e.error as never))
+    resources.define('big', () => ({ n: 10n }))
+    await expect(resources.start({ wait: true })).rejects.toMatchObject({ code: 'E_SYNC' })
+    expect(errors[0]).toMatchObject({ code: 'E_LOAD_FAILED', cause: { code: 'E_STORE' } })
+    expect(resources.resource('big').peek().hasValue).toBe(false)
+    expect(shared.entries.has('big')).toBe(false)
+    await resources.stop()
+  })
+
+  it('keeps a value of undefined as undefined', async () => {
+    const shared = sharedMemory()
+    const resources = new Resources({ interval: INTERVAL, jitter: 0, store: jsonReplica(shared) })
+    resources.define('nothing', () => undefined)
+    await resources.start({ wait: true })
+    expect(resources.resource('nothing').peek()).toMatchObject({ hasValue: true, value: undefined })
+    await resources.stop()
+  })
+})
