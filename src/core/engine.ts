@@ -244,13 +244,27 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
       }
       // Outside fleet mode the value is served as loaded; its write fails and is reported.
     }
-    if (!this.#detach(load)) return // timed out, aborted or superseded: a late result is discarded
+    if (load.settled) return // timed out, aborted or superseded: a late result is discarded
+    // The user's equals is judged before anything changes, so a throw fails the load like a
+    // rejection (the last good value is kept, the next attempt scheduled) instead of escaping.
+    let equals = this.settings.equals as (a: T, b: T) => boolean
+    const held = this.state
+    if (held.hasValue) {
+      let same: boolean
+      try {
+        same = equals(held.value as T, value) === true
+      } catch (error) {
+        this.failed(load, error)
+        return
+      }
+      equals = same ? ALWAYS_EQUAL : NEVER_EQUAL
+    }
+    this.#detach(load)
     const host = this.host
     const now = host.time.now()
     const state = this.state
     const previous = state.value
     const lease = load.lease
-    const equals = this.settings.equals as (a: T, b: T) => boolean
     const changed = applyLoaded(state, value, now, equals, lease?.token)
     this.#schedule(delayAfterLoad(this.settings, state.loads, this.splayPhase), now)
     if (host.events.has('load')) {
@@ -286,8 +300,7 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
   failed(load: Load<T>, cause: unknown): void {
     if (!this.#detach(load)) return
     const host = this.host
-    const error =
-      cause instanceof LoadError && cause.resource === this.name ? cause : new LoadError(this.name, cause)
+    const error = ownLoadError(cause, this.name) ?? new LoadError(this.name, cause)
     const now = host.time.now()
     this.apply({ type: 'failed', error })
     const retryIn = this.#schedule(retryDelay(this.settings, this.state.consecutiveFailures), now)
@@ -333,6 +346,18 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     }
     host.scheduler.scheduleAt(this, loadedAt + jittered(this.settings, this.settings.interval, host.random))
     this.stepTo('schedule')
+  }
+}
+
+const ALWAYS_EQUAL = (): boolean => true
+const NEVER_EQUAL = (): boolean => false
+
+/** `cause` if it is a `LoadError` of resource `name`; never throws, whatever `cause` is. */
+function ownLoadError(cause: unknown, name: string): LoadError | undefined {
+  try {
+    return cause instanceof LoadError && cause.resource === name ? cause : undefined
+  } catch {
+    return undefined
   }
 }
 

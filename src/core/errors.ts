@@ -13,19 +13,37 @@ export function shorten(text: string): string {
   return `${text.slice(0, end)}... (${text.length} characters)`
 }
 
-/** Shows a value given to an option in an error message, briefly and without throwing. */
+/** How many parts of an object {@link describe} looks at before it gives up on showing it as JSON. */
+const DESCRIBE_BUDGET = 200
+
+/**
+ * Shows a value (an option given, a thrown non-Error) in an error message: briefly, without
+ * throwing, and with bounded work. An object of two million rows is not stringified whole to keep
+ * 80 characters of it; a Proxy whose traps throw is shown as `[object]`.
+ */
 export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(shorten(value))
-  if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`
-  if (typeof value === 'bigint') return `${value}n`
-  if (value === null || typeof value !== 'object') return String(value)
   try {
-    const json = JSON.stringify(value)
+    if (typeof value === 'string') return JSON.stringify(shorten(value))
+    if (typeof value === 'function') return `a function (${shorten(String(value.name)) || 'anonymous'})`
+    if (typeof value === 'bigint') return `${value}n`
+    if (value === null || typeof value !== 'object') return String(value)
+    let parts = 0
+    const json = JSON.stringify(value, (_key, v: unknown) => {
+      if (++parts > DESCRIBE_BUDGET) throw OVER_BUDGET
+      return v
+    })
+    if (typeof json !== 'string') return Object.prototype.toString.call(value)
     return json.length > 80 ? `${json.slice(0, 77)}...` : json
   } catch {
-    return Object.prototype.toString.call(value)
+    try {
+      return Object.prototype.toString.call(value)
+    } catch {
+      return '[object]'
+    }
   }
 }
+
+const OVER_BUDGET: unique symbol = Symbol('over budget')
 
 /** Stable codes carried by every evergreen error. */
 export type ErrorCode =
@@ -244,6 +262,12 @@ export const errorCodes = {
 } as const satisfies Record<ErrorCode, abstract new (...args: never[]) => EvergreenError>
 
 function causeMessage(cause: unknown): string {
-  if (cause instanceof Error) return cause.message
+  // Anything may be thrown: a Proxy whose getPrototypeOf trap throws, an Error whose message getter
+  // throws. Describing it must not throw in turn (the failure path would then fail).
+  try {
+    if (cause instanceof Error) return shorten(String(cause.message))
+  } catch {
+    return '(an error that cannot be inspected)'
+  }
   return describe(cause)
 }

@@ -215,7 +215,7 @@ export class FleetClaim<T> {
       value: entry.value as T,
       version: entry.version,
       loadedAt,
-      equals: owner.settings.equals as (a: T, b: T) => boolean,
+      equals: safeEquals(owner.settings.equals as (a: T, b: T) => boolean),
       sameVersion,
     })
     if (replaced) owner.changed(previous, 'fleet')
@@ -291,5 +291,16 @@ export class FleetClaim<T> {
     return lease.release().then(undefined, (error: unknown) => {
       this.#owner.storeFailed('release the lease of', error)
     })
+  }
+}
+
+/** `equals` that never throws: a throw counts as "different", so the shared value is taken whole. */
+function safeEquals<T>(equals: (a: T, b: T) => boolean): (a: T, b: T) => boolean {
+  return (a, b) => {
+    try {
+      return equals(a, b) === true
+    } catch {
+      return false
+    }
   }
 }

@@ -13,17 +13,23 @@ interface Waiter<T> {
  * `start({ wait: true })`. Made on first use: most resources have none of them.
  */
 export class Watchers<T> {
-  #subscribers: Set<Subscriber<T>> | undefined = undefined
+  /**
+   * Replaced (never changed) when one subscribes or unsubscribes: a change calls the subscribers
+   * present when it began, so one that subscribes again is not called for that same change.
+   */
+  #subscribers: readonly Subscriber<T>[] | undefined = undefined
   #ready: Waiter<T>[] | undefined = undefined
   #first: (() => void)[] | undefined = undefined
 
   subscribe(listener: Subscriber<T>): () => void {
-    this.#subscribers ??= new Set()
     // Wrapped so the same function can be subscribed twice and unsubscribed independently.
     const entry: Subscriber<T> = (value, previous) => listener(value, previous)
-    this.#subscribers.add(entry)
+    this.#subscribers = [...(this.#subscribers ?? []), entry]
     return () => {
-      this.#subscribers?.delete(entry)
+      const list = this.#subscribers
+      if (list === undefined || !list.includes(entry)) return
+      const rest = list.filter((s) => s !== entry)
+      this.#subscribers = rest.length === 0 ? undefined : rest
     }
   }
 
