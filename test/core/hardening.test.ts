@@ -333,3 +333,24 @@ describe('listeners added during an event', () => {
     expect(calls).toBe(1)
   })
 })
+
+describe('describing a huge thrown value', () => {
+  it('reads a bounded number of its parts', async () => {
+    let reads = 0
+    const rows = Array.from({ length: 2_000_000 }, (_, i) => i)
+    const counted = new Proxy(rows, {
+      get(target, key, receiver) {
+        reads++
+        return Reflect.get(target, key, receiver)
+      },
+    })
+    const resources = registry()
+    const errors: unknown[] = []
+    resources.on('error', (e) => errors.push(e.error))
+    resources.define('r', () => Promise.reject(counted))
+    void resources.start()
+    await flush()
+    expect(errors).toHaveLength(1)
+    expect(reads).toBeLessThan(10_000)
+  })
+})
