@@ -10,7 +10,9 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
-  sourcemap: true,
+  // No source maps: the built code is unminified and readable, and tsup's CommonJS maps carry the
+  // build machine's absolute path (see test/package-contents.test.ts).
+  sourcemap: false,
   target: 'node20',
   splitting: true,
 })

@@ -8,7 +8,7 @@
  * loaders; the baseline is the same replicas, each refreshing alone (no store).
  */
 import { Redis } from 'ioredis'
-import { Resources } from '../src/index.js'
+import { type Resource, Resources } from '../src/index.js'
 import { redisStore } from '../src/redis/index.js'
 import type { FleetStore } from '../src/stores/store.js'
 import { type RedisServer, startRedis } from '../test/redis/redis-server.js'
@@ -135,7 +135,7 @@ async function readCost(server: RedisServer): Promise<{ fleet: number[]; plain: 
   const plainRegistry = new Resources({ interval: INTERVAL, jitter: 0.1 })
   const plainResource = plainRegistry.define('r0', async () => ({ at: Date.now() }))
   await plainRegistry.start({ wait: true })
-  const fleetResource = fleet[0]!.resources.resource<{ at: number }>('r0')
+  const fleetResource = fleet[0]!.resources.resource('r0') as Resource<{ at: number }>
 
   const fleetGet: Loop = (n) => {
     let sink = 0

@@ -63,7 +63,7 @@ async function contenders(): Promise<{ list: Contender[]; cleanup: () => Promise
   }
   const resourcesGet: Loop = (n) => {
     let sink = 0
-    for (let i = 0; i < n; i++) sink += resources.get<Value>(KEY).id
+    for (let i = 0; i < n; i++) sink += (resources.get(KEY) as Value).id
     return sink
   }
   const lruGet: Loop = (n) => {

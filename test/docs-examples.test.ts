@@ -1,5 +1,5 @@
-// The examples of README.md ("Testing code that uses evergreen") and docs/testing.md, pasted as they
-// are: they import the built package by its name, as a user would.
+// The examples of docs/testing.md, pasted as they are: they import the package by its name, as a user
+// would.
 import { Resources } from 'evergreen-cache'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 
@@ -42,14 +42,11 @@ it('retries with backoff and keeps the value meanwhile', async () => {
 })
 
 // The examples above must stay the ones the docs show.
-it('matches the examples in README.md and docs/testing.md', async () => {
+it('matches the examples in docs/testing.md', async () => {
   const { readFile } = await import('node:fs/promises')
   const self = await readFile(new URL(import.meta.url), 'utf8')
   const squash = (text: string) => text.replace(/\s+/g, ' ').trim()
-  for (const [doc, heading] of [
-    ['../README.md', '## Testing code that uses evergreen'],
-    ['../docs/testing.md', '## With fake timers (recommended)'],
-  ] as const) {
+  for (const [doc, heading] of [['../docs/testing.md', '## With fake timers (recommended)']] as const) {
     const text = await readFile(new URL(doc, import.meta.url), 'utf8')
     const block = /```ts\n([\s\S]*?)```/.exec(text.slice(text.indexOf(heading)))![1]!
     const example = block.slice(block.indexOf('\nit(') + 1)

@@ -175,18 +175,25 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     return resource
   }
 
-  /** The last good value of `name`. Throws `UndefinedResourceError` for an unknown name. */
-  get<T = unknown>(name: string): T {
+  /**
+   * The last good value of `name`, as `unknown`: the registry does not know the type of a value
+   * read by name. Use the handle `define` returned for a typed read, or narrow (or cast) explicitly.
+   * Throws `UndefinedResourceError` for an unknown name.
+   */
+  get(name: string): unknown {
     const resource = this.#resources.get(name)
     if (resource === undefined) throw new UndefinedResourceError(name)
-    return resource.get() as T
+    return resource.get()
   }
 
-  /** The handle of `name`. Throws `UndefinedResourceError` for an unknown name. */
-  resource<T = unknown>(name: string): Resource<T> {
+  /**
+   * The handle of `name`, as `Resource<unknown>` (see `get`). Throws `UndefinedResourceError` for an
+   * unknown name.
+   */
+  resource(name: string): Resource<unknown> {
     const resource = this.#resources.get(name)
     if (resource === undefined) throw new UndefinedResourceError(name)
-    return resource as Resource<T>
+    return resource
   }
 
   has(name: string): boolean {

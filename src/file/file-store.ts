@@ -1,184 +1,89 @@
-import { type Duration, parseDuration } from '../core/duration.js'
-import { OptionRangeError, OptionTypeError, StoreError } from '../core/errors.js'
+import { StoreError } from '../core/errors.js'
 import type { Codec } from '../stores/codec.js'
 import type { Store, StoreContext, StoreEntry } from '../stores/store.js'
-import { removeOrphanTemps, writeAtomic } from './atomic-write.js'
-import { errorCode, type FileStoreFs, type FileStoreHandle, nodeFs } from './fs.js'
-import {
-  type EncodedEntry,
-  encodeSnapshot,
-  fromJson,
-  isValidHead,
-  parseSnapshot,
-  SnapshotFormatError,
-  toJson,
-} from './snapshot.js'
-
-/** Options of {@link fileStore}. */
-export interface FileStoreOptions {
-  /** Path of the snapshot file. Its directory is created when missing. Required. */
-  path: string
-  /**
-   * Turns a value into text. A throw (or a result that is not a string) rejects that resource's
-   * `set()` with a `StoreError`; the other entries are saved. Give it with `deserialize`.
-   * @default JSON.stringify (and `undefined` or a function is refused)
-   */
-  serialize?: (value: unknown) => string
-  /**
-   * Turns text made by `serialize` back into a value. A throw rejects that resource's `get()`.
-   * @default JSON.parse, dropping every `__proto__`, `constructor` and `prototype` key
-   */
-  deserialize?: (text: string) => unknown
-  /**
-   * Largest snapshot read or written, in bytes. A bigger file is reported and moved aside; a write
-   * that would exceed it fails. Positive. @default 67108864 (64 MiB)
-   */
-  maxBytes?: number
-  /**
-   * How long a change waits before the snapshot is written; changes meanwhile join the same write.
-   * A change during a write joins the next one. At least 0. @default '100ms'
-   */
-  writeDelay?: Duration
-  /** File mode of a new snapshot file. @default 0o600 */
-  mode?: number
-  /** File-system operations, to simulate faults in tests. @default node:fs/promises */
-  fs?: FileStoreFs
-}
-
-/** Every default of {@link FileStoreOptions} in one place. */
-export const FILE_STORE_DEFAULTS = {
-  maxBytes: 64 * 1024 * 1024,
-  writeDelay: 100,
-  mode: 0o600,
-} as const
-
-/** Unreported problems kept for the first registry that attaches; older ones are dropped. */
-const MAX_UNREPORTED = 32
-
-interface Settings {
-  readonly path: string
-  readonly serialize: (value: unknown) => string
-  readonly deserialize: (text: string) => unknown
-  readonly maxBytes: number
-  readonly writeDelay: number
-  readonly mode: number
-  readonly fs: FileStoreFs
-}
-
-/** Someone waiting for the next snapshot write: a `set()` or `delete()` of `resource`. */
-interface Waiter {
-  readonly resource: string
-  readonly resolve: () => void
-  readonly reject: (error: StoreError) => void
-}
-
-/** A problem waiting for a registry to report it to. */
-interface Problem {
-  readonly error: StoreError
-  readonly resource: string | undefined
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}
-
-function resolveOptions(options: unknown): Settings {
-  if (typeof options !== 'object' || options === null) {
-    throw new OptionTypeError('fileStore options', 'an object with a "path"', options)
-  }
-  const input = options as FileStoreOptions
-  if (typeof input.path !== 'string' || input.path.length === 0) {
-    throw new OptionTypeError('path', 'a non-empty string', input.path)
-  }
-  if ((input.serialize === undefined) !== (input.deserialize === undefined)) {
-    throw new OptionTypeError(
-      input.serialize === undefined ? 'serialize' : 'deserialize',
-      'given together with its pair (serialize and deserialize)',
-      undefined,
-    )
-  }
-  for (const key of ['serialize', 'deserialize'] as const) {
-    if (input[key] !== undefined && typeof input[key] !== 'function') {
-      throw new OptionTypeError(key, 'a function', input[key])
-    }
-  }
-  const maxBytes = input.maxBytes ?? FILE_STORE_DEFAULTS.maxBytes
-  if (typeof maxBytes !== 'number') throw new OptionTypeError('maxBytes', 'a number', maxBytes)
-  if (!(maxBytes > 0)) throw new OptionRangeError('maxBytes', 'a positive number of bytes', maxBytes)
-  const writeDelay =
-    input.writeDelay === undefined
-      ? FILE_STORE_DEFAULTS.writeDelay
-      : parseDuration(input.writeDelay, 'writeDelay')
-  if (!(writeDelay >= 0 && Number.isFinite(writeDelay))) {
-    throw new OptionRangeError('writeDelay', 'a finite duration of at least 0', input.writeDelay)
-  }
-  const mode = input.mode ?? FILE_STORE_DEFAULTS.mode
-  if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) {
-    throw new OptionRangeError('mode', 'a file mode such as 0o600', mode)
-  }
-  const fs = input.fs ?? nodeFs
-  return {
-    path: input.path,
-    serialize: input.serialize ?? toJson,
-    deserialize: input.deserialize ?? fromJson,
-    maxBytes,
-    writeDelay,
-    mode,
-    fs,
-  }
-}
-
-/** A compact UTC timestamp for file names: `20240102T030405678Z`. */
-function fileStamp(): string {
-  return new Date().toISOString().replace(/[-:.]/g, '')
-}
+import { writeAtomic } from './atomic-write.js'
+import { FileLock } from './file-lock.js'
+import { FileLockError } from './file-lock-error.js'
+import { claimPath, releasePath } from './open-paths.js'
+import { type FileStoreOptions, type FileStoreSettings, resolveFileStoreOptions } from './options.js'
+import { messageOf, quoteName, Reporter } from './reporter.js'
+import { type EncodedEntry, encodeEntry, entryData, isValidHead, SNAPSHOT_OVERHEAD } from './snapshot.js'
+import { readSnapshotFile } from './snapshot-file.js'
+import { type Waiter, WriteBatcher } from './write-batcher.js'
+import { planWrite } from './write-plan.js'
 
 /**
  * A store that keeps every entry in one snapshot file, for warm restarts of a single process.
- * The file is read once, on first use; changes are written in batches, atomically and durably.
- * Problems with the file are reported through the registry's `onError`, never thrown at start.
+ * The file is read once, on first use, under the file's lock; changes are written in batches,
+ * atomically and durably, only while this store holds that lock. Problems with the file are
+ * reported through the registry's `onError`, never thrown at start.
  */
 class FileStore implements Store {
-  readonly #settings: Settings
+  readonly #settings: FileStoreSettings
   /** How values are written and read back (see `Store.codec`). */
   readonly codec: Codec
+  readonly #reporter = new Reporter()
+  readonly #lock: FileLock
+  readonly #batcher: WriteBatcher
   #entries = new Map<string, EncodedEntry>()
+  /** The entry of each name changed since the last write, as it was before (undefined: none). */
+  readonly #previous = new Map<string, EncodedEntry | undefined>()
+  /** Names deleted since the last write, so a merge with the file does not bring them back. */
+  readonly #deleted = new Set<string>()
   #loading: Promise<void> | undefined
   #loaded = false
-  readonly #contexts: StoreContext[] = []
-  readonly #unreported: Problem[] = []
-  /** Waiting for the next write. */
-  #waiting: Waiter[] = []
-  /** The delay before the next write. */
-  #timer: ReturnType<typeof setTimeout> | undefined
-  /** The write in progress; resolves (never rejects) with its error, if any. */
-  #writing: Promise<unknown> | undefined
+  /** The file may hold entries written by another process since it was read: merge before writing. */
+  #stale = false
+  /** Why another process's lock refuses our writes, while it does. */
+  #refusal: FileLockError | undefined
   #closing: Promise<void> | undefined
-  /** Whether the last write failed: entries in memory that the file lacks, until a write succeeds. */
-  #unsaved = false
   /** Whether {@link #closing} has settled. */
   #closed = false
+  /** reopen() was called while closing, and no close() since: reopen once the close settles. */
+  #reopenWanted = false
 
-  constructor(settings: Settings) {
+  constructor(settings: FileStoreSettings) {
     this.#settings = settings
-    this.codec = { encode: settings.serialize, decode: settings.deserialize }
+    this.codec = settings.codec
+    claimPath(settings.path, this)
+    const clock = () => this.#reporter.clock
+    this.#batcher = new WriteBatcher(settings.writeDelay, clock, (batch) => this.#write(batch))
+    this.#lock = new FileLock(
+      settings.path,
+      settings.fs,
+      { timeout: settings.lockTimeout, mode: settings.mode, clock },
+      {
+        acquired: (before) => {
+          this.#refusal = undefined
+          if (before) this.#stale = true
+          this.#batcher.unpark()
+          if (this.#unsaved && this.#closing === undefined) void this.#batcher.writeNow()
+        },
+        refused: (error) => {
+          this.#refusal = error
+          this.#reporter.report(error)
+          this.#batcher.rejectParked((resource) => this.#lockError(resource))
+        },
+        report: (error) => this.#reporter.report(error),
+      },
+    )
   }
 
   attach(context: StoreContext): void {
-    this.#contexts.push(context)
-    for (const problem of this.#unreported.splice(0)) this.#tell(context, problem)
+    this.#reporter.attach(context)
   }
 
   async get(name: string): Promise<StoreEntry | undefined> {
     if (!this.#loaded) await this.#load()
     const entry = this.#entries.get(name)
     if (entry === undefined) return undefined
+    entry.used = true
     let value: unknown
     try {
-      value = this.#settings.deserialize(entry.data)
+      value = this.#settings.codec.decode(entryData(entry))
     } catch (error) {
       throw new StoreError(
-        `could not decode the saved value of resource "${name}" from ${this.#settings.path}: ${message(error)}`,
+        `could not decode the saved value of resource ${quoteName(name)} from ${this.#settings.path}: ${messageOf(error)}`,
         { resource: name, cause: error },
       )
     }
@@ -203,258 +108,250 @@ class FileStore implements Store {
   }
 
   close(): Promise<void> {
+    this.#reopenWanted = false
     this.#closing ??= this.#shutdown()
     return this.#closing
   }
 
   /**
-   * Takes writes again after {@link close}. The entries stay in memory, so nothing is read again:
-   * this process is the file's one writer. Called before the close settled, it waits for it.
+   * Takes writes again after {@link close}, with the entries in memory; the file is read again
+   * (and merged, the newer version of each entry winning) before the next write, in case another
+   * process wrote it meanwhile. Called before the close settled, it waits for it (a close() called
+   * after it cancels it). Throws a
+   * {@link FileLockError} if another store of this process opened the file meanwhile.
    */
   reopen(): void {
     const closing = this.#closing
     if (closing === undefined) return
     if (this.#closed) {
+      claimPath(this.#settings.path, this)
       this.#closing = undefined
       this.#closed = false
+      this.#stale = true
+      this.#batcher.resume()
       return
     }
-    const open = () => this.reopen()
+    if (this.#reopenWanted) return
+    this.#reopenWanted = true
+    const open = () => {
+      if (!this.#reopenWanted) return
+      this.#reopenWanted = false
+      this.reopen()
+    }
     closing.then(open, open)
   }
 
-  // ---- writing --------------------------------------------------------------------------------
+  // ---- changes --------------------------------------------------------------------------------
 
   #setNow(name: string, entry: StoreEntry): Promise<boolean> {
     if (typeof entry !== 'object' || entry === null || !isValidHead(entry.version, entry.loadedAt)) {
       return Promise.reject(
         new StoreError(
-          `could not save resource "${name}": an entry needs a positive integer version and a numeric loadedAt`,
+          `could not save resource ${quoteName(name)}: an entry needs a positive integer version and a numeric loadedAt`,
           { resource: name },
         ),
       )
     }
     const current = this.#entries.get(name)
-    if (current !== undefined && current.version >= entry.version) return Promise.resolve(false)
-    let data: unknown
+    if (current !== undefined && current.version >= entry.version) {
+      current.used = true
+      return Promise.resolve(false)
+    }
+    let encoded: EncodedEntry
     try {
-      data = this.#settings.serialize(entry.value)
-      if (typeof data !== 'string') throw new TypeError(`serialize returned ${typeof data}, not a string`)
+      encoded = encodeEntry(
+        name,
+        entry.version,
+        entry.loadedAt,
+        this.#settings.codec.encode(entry.value),
+        true,
+      )
     } catch (error) {
       return Promise.reject(
-        new StoreError(`could not serialise the value of resource "${name}": ${message(error)}`, {
+        new StoreError(`could not serialise the value of resource ${quoteName(name)}: ${messageOf(error)}`, {
           resource: name,
           cause: error,
         }),
       )
     }
-    this.#entries.set(name, { version: entry.version, loadedAt: entry.loadedAt, data })
-    return this.#nextWrite(name).then(() => true)
+    const size = Buffer.byteLength(encoded.line)
+    const { maxBytes, path } = this.#settings
+    if (size + SNAPSHOT_OVERHEAD > maxBytes) {
+      return Promise.reject(
+        new StoreError(
+          `could not save resource ${quoteName(name)} to ${path}: its entry is ${size} bytes, over maxBytes (${maxBytes}); the other entries are saved`,
+          { resource: name },
+        ),
+      )
+    }
+    this.#change(name, encoded)
+    if (this.#refusal !== undefined) {
+      return Promise.reject(this.#lockError(name))
+    }
+    return this.#batcher.request(name).then(() => true)
   }
 
   #deleteNow(name: string): Promise<void> {
-    if (!this.#entries.delete(name)) return Promise.resolve()
-    return this.#nextWrite(name)
+    if (!this.#entries.has(name)) return Promise.resolve()
+    this.#change(name, undefined)
+    if (this.#refusal !== undefined) return Promise.reject(this.#lockError(name))
+    return this.#batcher.request(name)
   }
 
-  /** Resolves once a snapshot holding the current entries is durably written. */
-  #nextWrite(resource: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#waiting.push({ resource, resolve, reject })
-      this.#arm()
-    })
+  /** Whether memory holds changes the file lacks (a write failed or was refused since). */
+  get #unsaved(): boolean {
+    return this.#previous.size > 0
   }
 
-  /**
-   * Arms the write delay unless a write is already due or running (that one re-arms when done).
-   * The timer is not unref'd: it is short, and lets a process that is exiting save its last values.
-   */
-  #arm(): void {
-    if (this.#timer !== undefined || this.#writing !== undefined || this.#closing !== undefined) return
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined
-      this.#write()
-    }, this.#settings.writeDelay)
+  #change(name: string, entry: EncodedEntry | undefined): void {
+    if (!this.#previous.has(name)) this.#previous.set(name, this.#entries.get(name))
+    if (entry === undefined) {
+      this.#entries.delete(name)
+      this.#deleted.add(name)
+    } else {
+      this.#entries.set(name, entry)
+      this.#deleted.delete(name)
+    }
   }
 
-  #disarm(): void {
-    if (this.#timer === undefined) return
-    clearTimeout(this.#timer)
-    this.#timer = undefined
+  // ---- writing --------------------------------------------------------------------------------
+
+  /** Writes a snapshot for `batch` if this store holds the file's lock; settles every waiter. */
+  async #write(batch: Waiter[]): Promise<unknown> {
+    const lock = this.#lock
+    try {
+      if (lock.state === 'owner') await lock.confirm()
+      else await lock.acquire()
+    } catch {
+      // The lock file could not be read: the write below meets the same problem and says so.
+    }
+    if (lock.state === 'waiting') {
+      this.#batcher.park(batch)
+      return undefined
+    }
+    if (lock.state === 'other' || lock.state === 'none') {
+      const error = this.#refusal ?? this.#lockError(undefined)
+      for (const waiter of batch) waiter.reject(this.#lockError(waiter.resource))
+      return error
+    }
+    if (this.#stale) await this.#merge()
+    const { path, fs, mode, maxBytes, orphanAge } = this.#settings
+    const now = Date.now()
+    const plan = planWrite(this.#entries, this.#previous, maxBytes, now - orphanAge, now)
+    const size = Buffer.byteLength(plan.text)
+    let failure: unknown
+    try {
+      if (size > maxBytes) throw new Error(`the snapshot would be ${size} bytes, over maxBytes (${maxBytes})`)
+      await writeAtomic(fs, path, plan.text, mode, lock.token)
+    } catch (error) {
+      failure = error
+    }
+    this.#settle(batch, plan.refused, plan.wanted, failure)
+    return failure
   }
 
-  /** Writes a snapshot for everyone waiting; the next batch is armed when it ends. */
-  #write(): Promise<unknown> {
-    const waiters = this.#waiting
-    this.#waiting = []
-    const { path, fs, mode, maxBytes } = this.#settings
-    const text = encodeSnapshot(this.#entries, Date.now())
-    const size = Buffer.byteLength(text)
-    const attempt =
-      size > maxBytes
-        ? Promise.reject(new Error(`the snapshot would be ${size} bytes, over maxBytes (${maxBytes})`))
-        : writeAtomic(fs, path, text, mode)
-    const writing = attempt.then(
-      () => {
-        this.#unsaved = false
-        for (const waiter of waiters) waiter.resolve()
-        return undefined
-      },
-      (error: unknown) => {
-        this.#unsaved = true
-        for (const waiter of waiters) {
-          waiter.reject(
-            new StoreError(`could not save resource "${waiter.resource}" to ${path}: ${message(error)}`, {
-              resource: waiter.resource,
-              cause: error,
-            }),
-          )
-        }
-        return error
-      },
-    )
-    this.#writing = writing.then((result) => {
-      this.#writing = undefined
-      if (this.#waiting.length > 0) this.#arm()
-      return result
-    })
-    return this.#writing
+  #settle(batch: Waiter[], refused: ReadonlyMap<string, number>, wanted: number, failure: unknown): void {
+    const { path, maxBytes } = this.#settings
+    if (failure === undefined) {
+      this.#previous.clear()
+      this.#deleted.clear()
+    } else if (batch.length === 0 && this.#closing === undefined) {
+      // A write of changes kept in memory (after the lock came back) that nobody waits for: the
+      // store is the only one that can tell. At close, close() itself rejects with it.
+      this.#reporter.report(
+        new StoreError(`could not save the changes held in memory to ${path}: ${messageOf(failure)}`, {
+          cause: failure,
+        }),
+      )
+    }
+    for (const waiter of batch) {
+      const name = quoteName(waiter.resource)
+      const size = refused.get(waiter.resource)
+      if (size !== undefined) {
+        waiter.reject(
+          new StoreError(
+            `could not save resource ${name} to ${path}: its entry of ${size} bytes would make the snapshot ${wanted} bytes, over maxBytes (${maxBytes}); the other entries are saved`,
+            { resource: waiter.resource },
+          ),
+        )
+      } else if (failure === undefined) waiter.resolve()
+      else {
+        waiter.reject(
+          new StoreError(`could not save resource ${name} to ${path}: ${messageOf(failure)}`, {
+            resource: waiter.resource,
+            cause: failure,
+          }),
+        )
+      }
+    }
+  }
+
+  /** Reads the file again and keeps, per name, the newer of its entry and ours. */
+  async #merge(): Promise<void> {
+    this.#stale = false
+    const report = (error: StoreError) => this.#reporter.report(error)
+    const theirs = await readSnapshotFile(this.#settings, report)
+    for (const [name, entry] of theirs) {
+      if (this.#deleted.has(name)) continue
+      const ours = this.#entries.get(name)
+      if (ours !== undefined && ours.version >= entry.version) continue
+      entry.used = ours?.used ?? false
+      this.#entries.set(name, entry)
+    }
   }
 
   async #shutdown(): Promise<void> {
+    this.#batcher.pause()
+    let failure: unknown
     try {
-      await this.#flushAll()
+      // A set() called before close() may still be waiting for the first read.
+      if (this.#loading !== undefined) await this.#loading
+      failure = await this.#batcher.drain()
+      // A write that failed earlier left changes only in memory, and no set() since has written
+      // them: one more try, whose outcome close() reports.
+      if (failure === undefined && this.#unsaved) failure = await this.#batcher.writeNow()
+      this.#batcher.rejectParked((resource) => this.#closedError(resource))
+      await this.#lock.release()
     } finally {
       this.#closed = true
+      releasePath(this.#settings.path, this)
     }
-  }
-
-  async #flushAll(): Promise<void> {
-    this.#disarm()
-    // A set() called before close() may still be waiting for the first read.
-    if (this.#loading !== undefined) await this.#loading
-    let failure: unknown
-    while (this.#writing !== undefined || this.#waiting.length > 0) {
-      failure = await (this.#writing ?? this.#write())
-    }
-    // A write that failed earlier left changes only in memory, and no set() since has written them:
-    // one more try, whose outcome close() reports.
-    if (failure === undefined && this.#unsaved) failure = await this.#write()
     if (failure !== undefined) {
-      throw new StoreError(`could not save the last changes to ${this.#settings.path}: ${message(failure)}`, {
-        cause: failure,
-      })
+      throw new StoreError(
+        `could not save the last changes to ${this.#settings.path}: ${messageOf(failure)}`,
+        { cause: failure },
+      )
     }
   }
 
   #closedError(resource: string): StoreError {
-    return new StoreError(`could not save resource "${resource}": the file store is closed`, { resource })
+    return new StoreError(`could not save resource ${quoteName(resource)}: the file store is closed`, {
+      resource,
+    })
+  }
+
+  #lockError(resource: string | undefined): FileLockError {
+    const { path } = this.#settings
+    const holder = this.#refusal?.holder
+    const why =
+      this.#refusal === undefined
+        ? `${path} is locked by another process`
+        : `${path} is held by another process (${holder})`
+    const what = resource === undefined ? 'could not save' : `could not save resource ${quoteName(resource)}`
+    return new FileLockError(`${what}: ${why}; it stays in memory`, path, holder, resource)
   }
 
   // ---- reading --------------------------------------------------------------------------------
 
   #load(): Promise<void> {
-    this.#loading ??= this.#read().then((entries) => {
+    this.#loading ??= (async () => {
+      await this.#lock.acquire().catch(() => {})
+      const report = (error: StoreError) => this.#reporter.report(error)
       // Changes cannot have been made meanwhile: set() and delete() wait for this.
-      this.#entries = entries
+      this.#entries = await readSnapshotFile(this.#settings, report)
       this.#loaded = true
-    })
+    })()
     return this.#loading
-  }
-
-  /** Reads the snapshot. Never rejects: a problem is reported and the store starts empty. */
-  async #read(): Promise<Map<string, EncodedEntry>> {
-    const { path, fs } = this.#settings
-    await removeOrphanTemps(fs, path)
-    const outcome = await this.#readText()
-    if ('missing' in outcome) return new Map()
-    if ('unreadable' in outcome) {
-      const options = 'cause' in outcome ? { cause: outcome.cause } : {}
-      this.#report(new StoreError(`could not read ${path}: ${outcome.unreadable}; starting empty`, options))
-      return new Map()
-    }
-    if ('unusable' in outcome) return this.#setAside(outcome.unusable, outcome.cause)
-    try {
-      return parseSnapshot(outcome.text)
-    } catch (error) {
-      const why =
-        error instanceof SnapshotFormatError ? error.message : `it is not valid JSON (${message(error)})`
-      return this.#setAside(why, error)
-    }
-  }
-
-  /** The file's text, or why there is none. The file is closed when this resolves. */
-  async #readText(): Promise<
-    | { text: string }
-    | { missing: true }
-    | { unreadable: string; cause?: unknown }
-    | { unusable: string; cause?: unknown }
-  > {
-    const { path, fs, maxBytes } = this.#settings
-    let handle: FileStoreHandle
-    try {
-      handle = await fs.open(path, 'r')
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT') return { missing: true }
-      return { unreadable: message(error), cause: error }
-    }
-    try {
-      const stat = await handle.stat()
-      if (!stat.isFile()) return { unreadable: 'it is not a regular file' }
-      // Checked before reading, so a huge file is never loaded into memory.
-      if (stat.size > maxBytes) return { unusable: `it is ${stat.size} bytes, over maxBytes (${maxBytes})` }
-      const bytes = await handle.readFile()
-      if (bytes.byteLength > maxBytes) {
-        return { unusable: `it is ${bytes.byteLength} bytes, over maxBytes (${maxBytes})` }
-      }
-      try {
-        return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) }
-      } catch (error) {
-        return { unusable: 'it is not UTF-8 text', cause: error }
-      }
-    } catch (error) {
-      return { unreadable: message(error), cause: error }
-    } finally {
-      await handle.close().catch(() => {})
-    }
-  }
-
-  /** Moves an unusable file aside, so a later write cannot destroy it, and reports it. */
-  async #setAside(why: string, cause?: unknown): Promise<Map<string, EncodedEntry>> {
-    const { path, fs } = this.#settings
-    const aside = `${path}.corrupt-${fileStamp()}`
-    const options = cause === undefined ? {} : { cause }
-    try {
-      await fs.rename(path, aside)
-      this.#report(new StoreError(`ignored ${path}: ${why}; moved it to ${aside}, starting empty`, options))
-    } catch (error) {
-      this.#report(
-        new StoreError(
-          `ignored ${path}: ${why}; could not move it aside (${message(error)}), starting empty`,
-          options,
-        ),
-      )
-    }
-    return new Map()
-  }
-
-  // ---- reporting ------------------------------------------------------------------------------
-
-  #report(error: StoreError, resource?: string): void {
-    const problem = { error, resource }
-    if (this.#contexts.length === 0) {
-      if (this.#unreported.push(problem) > MAX_UNREPORTED) this.#unreported.shift()
-      return
-    }
-    for (const context of this.#contexts) this.#tell(context, problem)
-  }
-
-  #tell(context: StoreContext, problem: Problem): void {
-    try {
-      context.reportError(problem.error, problem.resource)
-    } catch {
-      // A reporter that throws has nowhere left to report to.
-    }
   }
 }
 
@@ -468,8 +365,10 @@ class FileStore implements Store {
  * const resources = new Resources({ store: fileStore({ path: '/var/cache/app/evergreen.json' }) })
  * ```
  *
- * Use one store per file, in one process: two writers of the same file overwrite each other's snapshots.
+ * One writer per file: a second store on the same path in this process is refused with a
+ * {@link FileLockError} while the first is open; another process's store finds the file's lock and
+ * writes nothing until that lock is released or goes `lockTimeout` without a refresh.
  */
 export function fileStore(options: FileStoreOptions): Store {
-  return new FileStore(resolveOptions(options))
+  return new FileStore(resolveFileStoreOptions(options))
 }

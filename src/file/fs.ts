@@ -2,7 +2,7 @@ import { promises } from 'node:fs'
 
 /** The few operations on an open file the file store uses; Node's `FileHandle` has them all. */
 export interface FileStoreHandle {
-  stat(): Promise<{ readonly size: number; isFile(): boolean }>
+  stat(): Promise<{ readonly size: number; readonly mtimeMs?: number; isFile(): boolean }>
   readFile(): Promise<Uint8Array>
   writeFile(data: string): Promise<void>
   sync(): Promise<void>
@@ -35,4 +35,23 @@ export function errorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined
   const code = (error as { code?: unknown }).code
   return typeof code === 'string' ? code : undefined
+}
+
+/** The whole file at `path` as UTF-8 text. */
+export async function readWhole(fs: FileStoreFs, path: string): Promise<string> {
+  return (await readWithTime(fs, path)).text
+}
+
+/** The whole file at `path` as UTF-8 text, with its modification time when the seam gives it. */
+export async function readWithTime(
+  fs: FileStoreFs,
+  path: string,
+): Promise<{ text: string; mtimeMs: number | undefined }> {
+  const handle = await fs.open(path, 'r')
+  try {
+    const { mtimeMs } = await handle.stat()
+    return { text: new TextDecoder().decode(await handle.readFile()), mtimeMs }
+  } finally {
+    await handle.close().catch(() => {})
+  }
 }

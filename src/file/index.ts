@@ -1,4 +1,6 @@
-export type { FileStoreOptions } from './file-store.js'
-export { FILE_STORE_DEFAULTS, fileStore } from './file-store.js'
+export { FileLockError } from './file-lock-error.js'
+export { fileStore } from './file-store.js'
 export type { FileStoreFs, FileStoreHandle } from './fs.js'
+export type { FileStoreOptions } from './options.js'
+export { FILE_STORE_DEFAULTS } from './options.js'
 export { SNAPSHOT_FORMAT, SNAPSHOT_KIND } from './snapshot.js'

@@ -1,6 +1,6 @@
 /**
  * The on-disk format of the file store (see docs/file-store.md): one JSON document holding every
- * entry, each value already serialised to a string by the store's `serialize`.
+ * entry, each value already serialised to a string, one entry per line.
  *
  * ```json
  * {"kind":"evergreen-snapshot","format":1,"savedAt":1718000000000,"entries":{
@@ -14,14 +14,16 @@ export const SNAPSHOT_KIND = 'evergreen-snapshot'
 /** The format this code writes and the newest it reads. Bumped on any incompatible change. */
 export const SNAPSHOT_FORMAT = 1
 
-/** One resource's entry with its value in serialised form, as held in memory and on disk. */
+/**
+ * One resource's entry as held in memory and on disk. `line` is its member of the snapshot's
+ * `entries` (`"name":{...}`), written as is; the value is decoded from it only when read.
+ */
 export interface EncodedEntry {
   readonly version: number
   readonly loadedAt: number
-  /** The value, as returned by `serialize`. */
-  readonly data: string
-  /** This entry's line of the snapshot, built on the first write that needs it. */
-  line?: string
+  readonly line: string
+  /** Whether this process has read or written the entry since it read the file (else it may be an orphan). */
+  used: boolean
 }
 
 /** Why a file is not a snapshot this code can use. */
@@ -47,76 +49,37 @@ export function isValidHead(version: unknown, loadedAt: unknown): boolean {
   )
 }
 
-/** The whole snapshot text for `entries`. Each entry's line is cached on it for the next write. */
-export function encodeSnapshot(entries: ReadonlyMap<string, EncodedEntry>, savedAt: number): string {
+/** The entry of `name` whose value serialised to `data`. */
+export function encodeEntry(
+  name: string,
+  version: number,
+  loadedAt: number,
+  data: string,
+  used: boolean,
+): EncodedEntry {
+  const line = `${JSON.stringify(name)}:{"version":${version},"loadedAt":${loadedAt},"value":${JSON.stringify(data)}}`
+  return { version, loadedAt, line, used }
+}
+
+/** The value's text (as `serialize` made it) held in an entry's line. */
+export function entryData(entry: EncodedEntry): string {
+  // Neither a name's JSON string nor the head can contain `,"value":` (a quote in a JSON string is
+  // escaped), so the first one starts the value.
+  const at = entry.line.indexOf(',"value":')
+  return JSON.parse(entry.line.slice(at + 9, -1)) as string
+}
+
+/** The first line of a snapshot, up to and including the opening of `entries`. */
+export function snapshotHead(savedAt: number): string {
+  return `{"kind":${JSON.stringify(SNAPSHOT_KIND)},"format":${SNAPSHOT_FORMAT},"savedAt":${savedAt},"entries":{`
+}
+
+/** Bytes a snapshot takes besides its entries' lines and their separators. */
+export const SNAPSHOT_OVERHEAD = Buffer.byteLength(snapshotHead(Number.MAX_SAFE_INTEGER)) + 5
+
+/** The whole snapshot text for `entries`. */
+export function encodeSnapshot(entries: Iterable<EncodedEntry>, savedAt: number): string {
   const lines: string[] = []
-  for (const [name, entry] of entries) {
-    entry.line ??= `${JSON.stringify(name)}:{"version":${entry.version},"loadedAt":${entry.loadedAt},"value":${JSON.stringify(entry.data)}}`
-    lines.push(entry.line)
-  }
-  const head = `{"kind":${JSON.stringify(SNAPSHOT_KIND)},"format":${SNAPSHOT_FORMAT},"savedAt":${savedAt}`
-  return `${head},"entries":{\n${lines.join(',\n')}\n}}\n`
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-/** Reads an own property only: a hostile document cannot answer through a prototype. */
-function own(record: Record<string, unknown>, key: string): unknown {
-  return Object.hasOwn(record, key) ? record[key] : undefined
-}
-
-/**
- * Parses and checks a snapshot. Entries go into a `Map`, so names such as `__proto__` are plain
- * keys. Throws `SyntaxError` for text that is not JSON and {@link SnapshotFormatError} for JSON of
- * the wrong shape or of a newer format.
- */
-export function parseSnapshot(text: string): Map<string, EncodedEntry> {
-  const document: unknown = JSON.parse(text)
-  if (!isRecord(document) || own(document, 'kind') !== SNAPSHOT_KIND) {
-    throw new SnapshotFormatError(`it is not an evergreen snapshot (no "kind": "${SNAPSHOT_KIND}")`)
-  }
-  const format = own(document, 'format')
-  if (typeof format !== 'number' || !Number.isSafeInteger(format) || format < 1) {
-    throw new SnapshotFormatError('its "format" is not a positive integer')
-  }
-  if (format > SNAPSHOT_FORMAT) {
-    throw new SnapshotFormatError(
-      `it has format ${format}, newer than the newest this version reads (${SNAPSHOT_FORMAT})`,
-      true,
-    )
-  }
-  const entries = own(document, 'entries')
-  if (!isRecord(entries)) throw new SnapshotFormatError('its "entries" is not an object')
-  const result = new Map<string, EncodedEntry>()
-  for (const name of Object.keys(entries)) {
-    const entry = entries[name]
-    if (!isRecord(entry)) throw new SnapshotFormatError(`its entry ${JSON.stringify(name)} is not an object`)
-    const version = own(entry, 'version')
-    const loadedAt = own(entry, 'loadedAt')
-    const data = own(entry, 'value')
-    if (!isValidHead(version, loadedAt) || typeof data !== 'string') {
-      throw new SnapshotFormatError(
-        `its entry ${JSON.stringify(name)} lacks a positive integer "version", a numeric "loadedAt" or a string "value"`,
-      )
-    }
-    result.set(name, { version: version as number, loadedAt: loadedAt as number, data })
-  }
-  return result
-}
-
-/** Keys that could reach an object's prototype when a parsed value is later merged or assigned. */
-const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
-
-/** JSON, as written by `JSON.stringify`; refuses values that have no JSON form (`undefined`, functions). */
-export function toJson(value: unknown): string {
-  const text = JSON.stringify(value)
-  if (text === undefined) throw new TypeError(`${typeof value} has no JSON form`)
-  return text
-}
-
-/** `JSON.parse`, dropping every `__proto__`, `constructor` and `prototype` key. */
-export function fromJson(text: string): unknown {
-  return JSON.parse(text, (key, value: unknown) => (UNSAFE_KEYS.has(key) ? undefined : value))
+  for (const entry of entries) lines.push(entry.line)
+  return `${snapshotHead(savedAt)}\n${lines.join(',\n')}\n}}\n`
 }

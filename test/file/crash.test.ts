@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { parseSnapshot } from '../../src/file/snapshot.js'
 import { ensureBuilt, root } from '../build.js'
-import { tempDir } from './helpers.js'
+import { readSnapshot, tempDir } from './helpers.js'
 
 const WRITER = join(root, 'test', 'file', 'fixtures', 'crash-writer.mjs')
 const KILLS = 200
@@ -50,7 +49,7 @@ function runAndKill(path: string): Promise<Run> {
 
 /** Asserts the file is one complete snapshot: every resource there, all from the same write. */
 function checkSnapshot(path: string, acked: number): number {
-  const entries = parseSnapshot(readFileSync(path, 'utf8'))
+  const entries = readSnapshot(path)
   expect(entries.size).toBe(20)
   const version = entries.get('r0')?.version ?? -1
   for (const [name, entry] of entries) {

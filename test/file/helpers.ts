@@ -1,7 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
+import { entryData } from '../../src/file/snapshot.js'
+import { parseSnapshot } from '../../src/file/snapshot-parse.js'
 import type { StoreError } from '../../src/index.js'
 import type { Store, StoreContext } from '../../src/stores/store.js'
 
@@ -35,4 +37,13 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
     resolve = r
   })
   return { promise, resolve }
+}
+
+/** The entries of the snapshot file at `path`, each with its value's text as `data`. */
+export function readSnapshot(path: string): Map<string, { version: number; loadedAt: number; data: string }> {
+  const entries = new Map<string, { version: number; loadedAt: number; data: string }>()
+  for (const [name, entry] of parseSnapshot(readFileSync(path, 'utf8'))) {
+    entries.set(name, { version: entry.version, loadedAt: entry.loadedAt, data: entryData(entry) })
+  }
+  return entries
 }

@@ -14,10 +14,9 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { nodeFs } from '../../src/file/fs.js'
 import { type FileStoreFs, fileStore } from '../../src/file/index.js'
-import { parseSnapshot } from '../../src/file/snapshot.js'
 import { StoreError } from '../../src/index.js'
 import { ensureBuilt, root } from '../build.js'
-import { recordReports, tempDir } from './helpers.js'
+import { readSnapshot, recordReports, tempDir } from './helpers.js'
 
 const FIXTURES = join(root, 'test', 'file', 'fixtures')
 
@@ -186,7 +185,7 @@ describe('a full disk', () => {
     // The next load of the resource brings a value that fits: everything is saved again.
     expect(await store.set('huge', { value: 'fits', version: 2, loadedAt: 3 })).toBe(true)
     await store.close()
-    const entries = parseSnapshot(readFileSync(path, 'utf8'))
+    const entries = readSnapshot(path)
     expect(entries.get('huge')?.data).toBe('"fits"')
     expect(entries.get('small')?.data).toBe('"z"')
     expect(reports).toEqual([])

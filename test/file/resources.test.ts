@@ -1,13 +1,12 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { fileStore } from '../../src/file/index.js'
-import { parseSnapshot } from '../../src/file/snapshot.js'
 import { type EvergreenError, Resources, StoreError } from '../../src/index.js'
-import { deferred, tempDir } from './helpers.js'
+import { deferred, readSnapshot, tempDir } from './helpers.js'
 
 function saved(path: string) {
-  return parseSnapshot(readFileSync(path, 'utf8'))
+  return readSnapshot(path)
 }
 
 /** Runs one registry on `path` that loads `value` into `name`, then stops it. */
