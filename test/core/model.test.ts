@@ -191,7 +191,7 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
               // Loads of one resource run one at a time, so whether it has a value now is whether
               // equals will be asked to compare this one with it.
               poisoned.add(call.id)
-              if (definition.handle !== undefined && definition.handle.peek().hasValue) {
+              if (definition.handle?.peek().hasValue) {
                 call.outcome = 'error'
               } else {
                 call.outcome = 'value'
