@@ -3,6 +3,13 @@ import { Limiter } from '../scheduling/limiter.js'
 import { Scheduler } from '../scheduling/scheduler.js'
 import { Timeline } from '../scheduling/timeline.js'
 import { both } from './async.js'
+import {
+  checkListener,
+  type RemoveOptions,
+  removeKeepsSaved,
+  type StartOptions,
+  startWaits,
+} from './call-options.js'
 import { Engine } from './engine.js'
 import {
   DuplicateResourceError,
@@ -21,7 +28,6 @@ import type { EngineHost, TimedEntry } from './host.js'
 import type { Loader } from './load.js'
 import { LoadTable } from './load-table.js'
 import {
-  checkOptionKeys,
   type RegistrySettings,
   type ResourceOptions,
   type ResourcesOptions,
@@ -31,29 +37,8 @@ import {
 import { RegistryStores } from './registry-stores.js'
 import { engineOf, handleOf, type Resource } from './resource.js'
 
+export type { RemoveOptions, StartOptions } from './call-options.js'
 export type { HealthReport, ResourceHealth } from './health.js'
-
-/** Options of {@link Resources.start}. */
-export interface StartOptions {
-  /**
-   * Resolve once every resource defined so far has a value or has settled its first load, and
-   * reject with `SyncError` if any has no value then. The background loop runs either way.
-   * @default false
-   */
-  wait?: boolean
-}
-
-/** Options of {@link Resources.remove}. */
-export interface RemoveOptions {
-  /**
-   * Keep the resource's saved entry in its store instead of deleting it.
-   * @default false
-   */
-  keepSaved?: boolean
-}
-
-const REMOVE_KEYS = new Set(['keepSaved'])
-const START_KEYS = new Set(['wait'])
 
 /**
  * Where the registry stands: `stopped` (never started, or stopped with nothing to wait for),
@@ -67,15 +52,6 @@ type RunState =
 
 const STOPPED_STATE: RunState = { kind: 'stopped' }
 const STARTED_STATE: RunState = { kind: 'started' }
-
-/** The events `on()` accepts: a typo must not be a listener that never fires. */
-const EVENT_NAMES: ReadonlySet<string> = new Set<keyof ResourcesEvents>([
-  'load',
-  'error',
-  'change',
-  'restore',
-  'storeError',
-])
 
 /**
  * Awaits `promise` with the process kept alive. Our timers are unref'd; while a caller awaits
@@ -208,19 +184,13 @@ export class Resources implements Iterable<string>, AsyncDisposable {
    * again at their next refresh. Returns whether `name` was defined.
    */
   remove(name: string, options?: RemoveOptions): boolean {
-    if (options !== undefined) {
-      if (typeof options !== 'object' || options === null)
-        throw new OptionTypeError('remove options', 'an object', options)
-      checkOptionKeys(options, REMOVE_KEYS, (key) => `remove options.${key}`)
-      if (options.keepSaved !== undefined && typeof options.keepSaved !== 'boolean')
-        throw new OptionTypeError('keepSaved', 'a boolean', options.keepSaved)
-    }
+    const keepSaved = removeKeepsSaved(options)
     const resource = this.#resources.get(name)
     if (resource === undefined) return false
     this.#resources.delete(name)
     const engine = engineOf(resource)
     engine.stop(true)
-    if (options?.keepSaved !== true) {
+    if (!keepSaved) {
       const deleting = engine.forgetSaved()
       if (deleting !== undefined) {
         // `stop()` waits for it, so the store is not closed under it.
@@ -259,14 +229,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
    * nobody awaits.
    */
   start(options?: StartOptions): Promise<void> {
-    if (options !== undefined) {
-      if (typeof options !== 'object' || options === null || Array.isArray(options))
-        throw new OptionTypeError('start options', 'an object', options)
-      checkOptionKeys(options, START_KEYS, (key) => `start options.${key}`)
-      if (options.wait !== undefined && typeof options.wait !== 'boolean')
-        throw new OptionTypeError('wait', 'a boolean', options.wait)
-    }
-    return this.#start(options?.wait === true)
+    return this.#start(startWaits(options))
   }
 
   async #start(wait: boolean): Promise<void> {
@@ -382,10 +345,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     event: E,
     listener: (payload: ResourcesEvents[E]) => void,
   ): Unsubscribe {
-    if (!EVENT_NAMES.has(event))
-      throw new OptionTypeError('event', `one of ${[...EVENT_NAMES].join(', ')}`, event)
-    if (typeof listener !== 'function')
-      throw new OptionTypeError(`listener" of event "${String(event)}`, 'a function', listener)
+    checkListener(event, listener)
     return this.#events.on(event, listener)
   }
 
