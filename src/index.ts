@@ -35,6 +35,7 @@ export type { LoadContext, Loader, ResourceSnapshot, Subscriber } from './core/r
 export { Resource } from './core/resource.js'
 export type { ResourceStatus, ValueSource } from './core/state.js'
 export type { Clock, TimerHandle } from './scheduling/clock.js'
+export type { Codec } from './stores/codec.js'
 export type { EntryHead, FleetCoordinator, Lease } from './stores/fleet.js'
 export { layeredStore } from './stores/layered-store.js'
 export { memoryStore } from './stores/memory-store.js'
