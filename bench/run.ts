@@ -130,7 +130,7 @@ timing: absolute numbers move with the machine, ratios much less.
 
 \`\`\`sh
 npm run bench                     # every benchmark; the report goes to stdout
-npm run bench -- --only read      # one benchmark: read, latency, scale, file-store, fleet
+npm run bench -- --only read      # one benchmark: read, latency, scale, file-store, fleet, hit-ratio, family-memory
 npm run bench -- --write          # also rewrite the results below
 \`\`\`
 

@@ -4,14 +4,16 @@
  * Three resources live on a slow, flaky backend (50-300 ms per call, 20% of calls fail, 2% hang).
  * evergreen refreshes them in the background; a steady stream of reads (thousands a second) asks
  * for them, and every read is answered from memory at once, failures or not. A live table shows
- * each resource once a second. At the end, the same reads against a plain TTL cache on the same
- * backend show what that costs without evergreen.
+ * each resource once a second. At the end, the same reads against lru-cache set up for
+ * stale-while-revalidate (the honest rival) and a plain TTL cache, each on the same backend, show
+ * what each costs.
  *
  * With the file snapshot store (the default), a second run starts with the values of the first.
  *
  *   npm start                                  # 15 s
  *   npm start -- --duration 30 --interval 2    # refresh every 2 s, for 30 s
  *   npm start -- --no-store                    # always a cold start
+ *   npm start -- --serve                       # also an HTTP service: inspector page, probes, /metrics
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
@@ -20,7 +22,9 @@ import { type Resource, Resources, type RestoreEvent, type Store } from '../src/
 import { BackendError, DEFAULT_BEHAVIOUR, SimulatedBackend } from './demo/backend.js'
 import { formatCount, formatMicros, formatRatio, formatSeconds, table } from './demo/format.js'
 import { Histogram } from './demo/histogram.js'
+import { LruRival } from './demo/lru-rival.js'
 import { Screen } from './demo/screen.js'
+import { type Service, serve } from './demo/serve.js'
 import { TtlCache } from './demo/ttl-cache.js'
 
 /** A load that has not answered within this time fails, in both caches. */
@@ -78,11 +82,14 @@ const SOURCES = Object.fromEntries(DEMO.map((r) => [r.name, r.produce]))
 // ---- command line -----------------------------------------------------------------------------
 
 const USAGE = `usage: npm start -- [options]
-  --duration <s>     how long to read, in seconds, once the first values are in (default 15)
+  --duration <s>     how long to read, in seconds, once the first values are in
+                     (default 15; with --serve, until Ctrl-C)
   --interval <s>     refresh interval of evergreen and TTL of the plain cache, in seconds (default 1)
   --rate <n>         reads per second, spread over the resources (default 3000)
   --snapshot <path>  where the snapshot is kept (default .evergreen-demo/snapshot.json)
   --no-store         run without the snapshot: every start is cold
+  --serve            serve the inspector page, /live, /ready, /status and /metrics on 127.0.0.1
+  --port <n>         the port for --serve (default 3000; 0 for any free port)
   --help             show this`
 
 interface Options {
@@ -90,16 +97,20 @@ interface Options {
   intervalMs: number
   rate: number
   snapshot: string | undefined
+  /** The port to serve on, or `undefined` without --serve. */
+  port: number | undefined
 }
 
 function readOptions(): Options {
   const { values } = parseArgs({
     options: {
-      duration: { type: 'string', default: '15' },
+      duration: { type: 'string' },
       interval: { type: 'string', default: '1' },
       rate: { type: 'string', default: '3000' },
       snapshot: { type: 'string', default: '.evergreen-demo/snapshot.json' },
       'no-store': { type: 'boolean', default: false },
+      serve: { type: 'boolean', default: false },
+      port: { type: 'string', default: '3000' },
       help: { type: 'boolean', default: false },
     },
   })
@@ -115,11 +126,19 @@ function readOptions(): Options {
     }
     return n
   }
+  const port = Number(values.port)
+  if (!(Number.isInteger(port) && port >= 0 && port < 65_536)) {
+    console.error(`--port must be a port number; received "${values.port}"\n\n${USAGE}`)
+    process.exit(2)
+  }
+  // Served, the demo runs until Ctrl-C unless given a duration (a timer's longest delay is 2^31-1 ms).
+  const duration = values.duration ?? (values.serve ? undefined : '15')
   return {
-    durationMs: positive('duration', values.duration) * 1_000,
+    durationMs: duration === undefined ? 2 ** 31 - 1 : positive('duration', duration) * 1_000,
     intervalMs: positive('interval', values.interval) * 1_000,
     rate: positive('rate', values.rate),
     snapshot: values['no-store'] ? undefined : values.snapshot,
+    port: values.serve ? port : undefined,
   }
 }
 
@@ -185,32 +204,52 @@ async function main(): Promise<void> {
     resources.define(r.name, ({ signal }) => backend.fetch(r.name, signal)),
   )
 
-  // 2. The plain TTL cache, on a backend that behaves the same (with its own call count).
+  // 2. The rivals, each on a backend that behaves the same (with its own call count): lru-cache with
+  //    stale-while-revalidate, and a plain TTL cache.
+  const lruBackend = new SimulatedBackend(SOURCES)
+  const lru = new LruRival((name, signal) => lruBackend.fetch(name, signal), options.intervalMs, TIMEOUT_MS)
   const ttlBackend = new SimulatedBackend(SOURCES)
   const ttl = new TtlCache((name, signal) => ttlBackend.fetch(name, signal), options.intervalMs, TIMEOUT_MS)
+
+  // With --serve, the page, the probes and /metrics are up before the first value is in.
+  let service: Service | undefined
+  if (options.port !== undefined) {
+    service = await serve(resources, options.port)
+    screen.print(`serving the inspector at ${service.url}/ (also /live, /ready, /status and /metrics)`, '')
+  }
 
   // 3. Start, and wait for a first value of each resource (at once when restored from the snapshot).
   //    `start({ wait: true })` would reject if a first load failed; `ready()` waits through the retries.
   const warmUp = performance.now()
   void resources.start()
-  for (const r of DEMO) Promise.resolve(ttl.get(r.name)).catch(() => {}) // warm the TTL cache as well
+  // The rivals are warmed as well: the TTL cache by a first read, lru-cache until it has a value.
+  for (const r of DEMO) Promise.resolve(ttl.get(r.name)).catch(() => {})
+  const lruWarm = async (name: string) => {
+    while (!end.signal.aborted && !lru.hasValue(name)) await lru.fetch(name).catch(() => sleep(250))
+  }
   const ready = await Promise.race([
-    Promise.all(handles.map((h) => h.ready())).then(
-      () => true,
-      () => false,
-    ),
+    // After a cold start the rivals get their first values too; after a warm one, evergreen serves
+    // its snapshot at once while the rivals (which keep none) start cold: that is the comparison.
+    Promise.all(handles.map((h) => h.ready()))
+      .then(() => (restored.length === 0 ? Promise.all(DEMO.map((r) => lruWarm(r.name))) : undefined))
+      .then(
+        () => true,
+        () => false,
+      ),
     ended.then(() => false),
   ])
   clearTimeout(deadline)
   if (ready) screen.print(startMessage(store, options.snapshot, restored, performance.now() - warmUp), '')
   else if (!interrupted) screen.print(`no first value within ${formatSeconds(firstValuesMs)}: giving up`)
 
-  // 4. The read stream: the same reads, at a steady rate, go to both caches.
+  // 4. The read stream: the same reads, at a steady rate, go to all three caches.
   const evergreenReads = new Stats()
+  const lruReads = new Stats()
   const ttlReads = new Stats()
   const perSecond = DEMO.map(() => new Histogram())
-  const read = (i: number) => {
+  const read = async (i: number) => {
     const k = i % DEMO.length
+    const name = DEMO[k]?.name ?? ''
     let t = performance.now()
     try {
       handles[k]?.get()
@@ -222,16 +261,16 @@ async function main(): Promise<void> {
     perSecond[k]?.record(micros)
 
     t = performance.now()
-    const value = ttl.get(DEMO[k]?.name ?? '')
+    const value = ttl.get(name)
     if (!(value instanceof Promise)) ttlReads.latency.record((performance.now() - t) * 1_000)
-    else
-      value.then(
-        () => ttlReads.latency.record((performance.now() - t) * 1_000),
-        () => {
-          ttlReads.latency.record((performance.now() - t) * 1_000)
-          ttlReads.failed++
-        },
-      )
+    else settled(value, t, ttlReads)
+
+    // lru-cache answers every read with a promise: one answered from memory (fresh or stale) is
+    // awaited here, so its time is its own; one that waits on the backend is timed in the background.
+    t = performance.now()
+    const answer = lru.fetch(name)
+    if (lru.hasValue(name)) await settled(answer, t, lruReads)
+    else void settled(answer, t, lruReads)
   }
 
   // 5. The live table, once a second.
@@ -275,7 +314,7 @@ async function main(): Promise<void> {
     let issued = 0
     while (!end.signal.aborted) {
       const due = Math.floor(((performance.now() - streamStart) / 1_000) * options.rate)
-      for (; issued < due; issued++) read(issued)
+      for (; issued < due; issued++) await read(issued)
       await sleep(1)
     }
     clearInterval(ticker)
@@ -287,9 +326,15 @@ async function main(): Promise<void> {
   clearTimeout(deadline)
   process.removeListener('SIGINT', onInterrupt)
   const seconds = formatSeconds(performance.now() - streamStart) + (interrupted ? ' (stopped by Ctrl-C)' : '')
-  await Promise.all([resources.stop(), ttl.idle()]) // reads waiting on the TTL cache finish, or time out
+  // Reads waiting on the TTL cache finish, or time out.
+  await Promise.all([resources.stop(), ttl.idle(), service?.close()])
 
-  screen.print('', ...summary(seconds, evergreenReads, ttlReads, backend.calls, ttlBackend.calls))
+  const rows: SummaryRow[] = [
+    ['evergreen', evergreenReads, backend.calls],
+    ['lru-cache (stale-while-revalidate)', lruReads, lruBackend.calls],
+    ['plain TTL cache', ttlReads, ttlBackend.calls],
+  ]
+  screen.print('', ...summary(seconds, rows))
   if (store !== undefined && storeProblems.length === 0) {
     screen.print(`snapshot saved to ${options.snapshot}: the next run starts warm`)
   }
@@ -301,6 +346,19 @@ class Stats {
   readonly latency = new Histogram()
   failed = 0
 }
+
+/** Records how long the read begun at `t` took to settle, and whether it failed. */
+function settled(read: Promise<unknown>, t: number, stats: Stats): Promise<void> {
+  return read.then(
+    () => stats.latency.record((performance.now() - t) * 1_000),
+    () => {
+      stats.latency.record((performance.now() - t) * 1_000)
+      stats.failed++
+    },
+  )
+}
+
+type SummaryRow = readonly [name: string, stats: Stats, backendCalls: number]
 
 function describeSafely(resource: DemoResource<unknown>, value: unknown): string {
   try {
@@ -327,11 +385,7 @@ function startMessage(
   return `restored ${restored.length} value${restored.length === 1 ? '' : 's'} from the snapshot, age ${age}`
 }
 
-function summary(seconds: string, evergreen: Stats, ttl: Stats, evergreenCalls: number, ttlCalls: number) {
-  const rows = [
-    ['evergreen', evergreen, evergreenCalls],
-    ['plain TTL cache', ttl, ttlCalls],
-  ] as const
+function summary(seconds: string, rows: readonly SummaryRow[]) {
   const t = table(
     ['same reads, same backend', 'reads', 'read p99', 'read max', 'backend calls', 'failed reads'],
     rows.map(([name, stats, calls]) => [
@@ -345,14 +399,21 @@ function summary(seconds: string, evergreen: Stats, ttl: Stats, evergreenCalls: 
     ['left', 'right', 'right', 'right', 'right', 'right'],
   )
   const lines = [`summary after ${seconds}:`, t.header, ...t.rows, '']
-  const e99 = evergreen.latency.quantile(0.99)
-  const t99 = ttl.latency.quantile(0.99)
-  if (e99 === undefined || t99 === undefined) return [...lines, 'no reads were made: nothing to compare']
-  const speed = e99 <= t99 ? `${formatRatio(t99 / e99)} faster` : `${formatRatio(e99 / t99)} slower`
-  const conclusion =
-    `evergreen: reads ${speed} at p99, ${formatCount(evergreen.failed)} failed reads ` +
-    `(vs ${formatCount(ttl.failed)}), ${formatCount(evergreenCalls)} backend calls (vs ${formatCount(ttlCalls)}).`
-  return [...lines, conclusion]
+  const [ours, ...rivals] = rows
+  if (ours === undefined) return lines
+  const e99 = ours[1].latency.quantile(0.99)
+  const conclusions = rivals.map(([name, stats, calls]) => {
+    const r99 = stats.latency.quantile(0.99)
+    if (e99 === undefined || r99 === undefined)
+      return `against ${name}: no reads were made, nothing to compare`
+    const speed = e99 <= r99 ? `${formatRatio(r99 / e99)} faster` : `${formatRatio(e99 / r99)} slower`
+    return (
+      `evergreen: reads ${speed} at p99, ${formatCount(ours[1].failed)} failed reads ` +
+      `(vs ${formatCount(stats.failed)}), ${formatCount(ours[2])} backend calls (vs ${formatCount(calls)}) ` +
+      `than ${name}.`
+    )
+  })
+  return [...lines, ...conclusions]
 }
 
 await main()

@@ -1,6 +1,6 @@
 export type { Duration, DurationUnit } from './core/duration.js'
 export { parseDuration } from './core/duration.js'
-export type { ErrorCode, EvergreenErrorOptions } from './core/errors.js'
+export type { ErrorCode, ErrorJSON, EvergreenErrorOptions } from './core/errors.js'
 export {
   DuplicateResourceError,
   EvergreenError,
@@ -28,6 +28,7 @@ export type {
   Unsubscribe,
 } from './core/events.js'
 export type { HealthReport, ResourceHealth } from './core/health.js'
+export type { LoadInstrument } from './core/load.js'
 export type { ResourceOptions, ResourcesOptions, RetryOptions } from './core/options.js'
 export type { RemoveOptions, StartOptions } from './core/registry.js'
 export { Resources } from './core/registry.js'

@@ -106,7 +106,14 @@ describe('the published declarations', () => {
     const files = declarations()
     expect(files).toContain('index.d.ts')
     // The entries' public names, and the local names chunks give them.
-    const entries = ['index.d.ts', 'file.d.ts', 'redis.d.ts', 'testing.d.ts']
+    // Every entry of the exports map, so a new subpath is checked as soon as it is published.
+    const pkg = JSON.parse(readFileSync(join(DIST, '..', 'package.json'), 'utf8')) as {
+      exports: Record<string, { import?: { types?: string } } | string>
+    }
+    const entries = Object.values(pkg.exports)
+      .map((target) => (typeof target === 'string' ? undefined : target.import?.types))
+      .filter((types): types is string => types !== undefined)
+      .map((types) => types.replace(/^\.\/dist\//, ''))
     const publicNames = new Set<string>()
     for (const entry of entries) {
       const text = readFileSync(join(DIST, entry), 'utf8')

@@ -1,15 +1,13 @@
-import type { Task } from '../scheduling/scheduler.js'
 import type { Codec } from '../stores/codec.js'
 import type { Lease } from '../stores/fleet.js'
 import { allDone, both } from './async.js'
 import { LoadAbortedError, LoadError, LoadTimeoutError, StoppedError, StoreError, shorten } from './errors.js'
 import { errorEvent, loadEvent } from './events.js'
 import { FleetClaim } from './fleet-claim.js'
-import type { EngineHost } from './host.js'
-import { Load, type Loader, type LoadOwner } from './load.js'
-import type { Settings } from './options.js'
+import type { Profile } from './host.js'
+import { Load, type Loader, type LoadInstrument, type LoadOwner } from './load.js'
 import { Persistence } from './persistence.js'
-import { ResourceRecord } from './record.js'
+import { FIRST_SETTLED, ResourceRecord } from './record.js'
 import { settle } from './settle.js'
 import { applyLoaded } from './state.js'
 import { delayAfterLoad, jittered, retryDelay, splayPhase } from './timing.js'
@@ -22,12 +20,15 @@ import { delayAfterLoad, jittered, retryDelay, splayPhase } from './timing.js'
 export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
   readonly #loader: Loader<T>
 
-  constructor(name: string, loader: Loader<T>, settings: Settings, host: EngineHost) {
-    super(name, settings, host, runEngine)
+  constructor(name: string, loader: Loader<T>, profile: Profile) {
+    super(name, profile)
     this.#loader = loader
-    const { store, persist } = settings
-    this.persistence = store !== undefined && persist ? new Persistence<T>(this, store) : undefined
-    this.fleet = store?.fleet !== undefined && persist ? new FleetClaim<T>(this, store.fleet) : undefined
+    const { store, persist } = profile.settings
+    if (store !== undefined && persist) {
+      const extra = this.extra()
+      extra.persistence = new Persistence<T>(this, store)
+      if (store.fleet !== undefined) extra.fleet = new FleetClaim<T>(this, store.fleet)
+    }
   }
 
   // ---- driven by the registry and the handle -------------------------------------------------
@@ -122,6 +123,8 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
 
   /** Allows a stopped (not removed) resource to start again. */
   reopen(): void {
+    // A resource started again has a first load again, for `start({ wait })` to wait for.
+    if (this.closed) this.flags &= ~FIRST_SETTLED
     this.stepTo('reopen')
   }
 
@@ -138,8 +141,8 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     }
   }
 
-  /** Called by the scheduler (with the engine as `this`) when the next refresh is due. */
-  onDue(): void {
+  /** Called by the scheduler when the next refresh is due. */
+  override run(): void {
     this.#next()
   }
 
@@ -188,11 +191,15 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     // microtask hops per load); a synchronous throw becomes a rejection, so settling stays async.
     let result: T | Promise<T>
     try {
-      result = this.#loader(load)
+      result = host.instrument === undefined ? this.#loader(load) : this.#instrumented(host.instrument, load)
     } catch (error) {
       result = Promise.reject(error)
     }
     load.done = settle(host.loads, this.loadIndex, result)
+  }
+
+  #instrumented(instrument: LoadInstrument, load: Load<T>): T | Promise<T> {
+    return instrument.load(load, () => this.#loader(load))
   }
 
   /** The running load has run for its timeout. */
@@ -265,13 +272,12 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     const state = this.state
     const previous = state.value
     const lease = load.lease
+    // Read before the next refresh is scheduled: the start shares its field with the due time.
+    const duration = now - this.startedAt
     const changed = applyLoaded(state, value, now, equals, lease?.token)
     this.#schedule(delayAfterLoad(this.settings, state.loads, this.splayPhase), now)
     if (host.events.has('load')) {
-      host.events.emit(
-        'load',
-        loadEvent(this.name, now - this.startedAt, changed, state.version, load.attempt),
-      )
+      host.events.emit('load', loadEvent(this.name, duration, changed, state.version, load.attempt))
     }
     if (changed) this.changed(previous, 'load')
     const persistence = this.persistence
@@ -302,7 +308,7 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     const host = this.host
     const error = ownLoadError(cause, this.name) ?? new LoadError(this.name, cause)
     const now = host.time.now()
-    this.apply({ type: 'failed', error })
+    this.apply({ type: 'failed', error, at: now })
     const retryIn = this.#schedule(retryDelay(this.settings, this.state.consecutiveFailures), now)
     if (host.events.has('error')) {
       host.events.emit('error', errorEvent(this.name, error, load.attempt, retryIn, this.state.hasValue))
@@ -377,9 +383,4 @@ function roundTrip(
     )
     return { value: undefined, error: why }
   }
-}
-
-/** What every engine's task runs, with the engine as `this`: one function for all, not a closure each. */
-function runEngine(this: Task): void {
-  ;(this as Engine<unknown>).onDue()
 }

@@ -78,6 +78,49 @@ export class EvergreenError extends Error {
     this.code = code
     this.resource = options.resource
   }
+
+  /**
+   * What `JSON.stringify` writes: code, name, message, resource and the cause's message, with
+   * credentials (URL user-info, `password=…`) redacted and each text cut to {@link JSON_TEXT_MAX}.
+   */
+  toJSON(): ErrorJSON {
+    const cause = this.cause
+    const json: ErrorJSON = { code: this.code, name: this.name, message: safeText(this.message) }
+    if (this.resource !== undefined) json.resource = safeText(this.resource)
+    if (cause !== undefined) {
+      try {
+        json.cause = safeText(causeMessage(cause))
+      } catch {
+        json.cause = 'a cause that could not be read' // a hostile Proxy: the report must not throw
+      }
+    }
+    return json
+  }
+}
+
+/** The JSON form of an {@link EvergreenError}: safe for an endpoint without authentication. */
+export interface ErrorJSON {
+  code: ErrorCode
+  name: string
+  message: string
+  resource?: string
+  /** The cause's message (its own message for an `Error`, a short quote otherwise). */
+  cause?: string
+}
+
+/** Longest text an error's JSON carries, in characters. */
+export const JSON_TEXT_MAX = 300
+
+/** `text` without credentials (URL user-info, `password=…`, `token: …`), cut to {@link JSON_TEXT_MAX}. */
+export function safeText(text: string): string {
+  const redacted = String(text)
+    .replace(/(\/\/)[^\s/@]*@/g, '$1***@')
+    .replace(/:[^\s/@:]+@/g, ':***@')
+    .replace(
+      /\b(pass(?:word|wd)?|pwd|secret|token|api[-_]?key|auth)(\s*[=:]\s*)("[^"]*"|[^\s&;,]+)/gi,
+      '$1$2***',
+    )
+  return redacted.length > JSON_TEXT_MAX ? `${redacted.slice(0, JSON_TEXT_MAX - 1)}…` : redacted
 }
 
 /** `get(name)` or `remove(name)` was called with a name never defined. */

@@ -1,13 +1,24 @@
 import type { LoadError } from './errors.js'
-import type { ResourceStatus } from './state.js'
+import type { ResourceStatus, ValueSource } from './state.js'
 
-/** Health of one resource, as reported by `Resources.status`. */
+/**
+ * Health of one resource, as reported by `Resources.status`. JSON-safe: times in whole
+ * milliseconds, wall-clock instants as ISO strings, `lastError` through its `toJSON()`.
+ */
 export interface ResourceHealth {
   readonly name: string
   readonly status: ResourceStatus
+  /** Whether readiness depends on it (the `critical` option). */
+  readonly critical: boolean
+  /** Where the value came from: `load`, `store` (restored) or `fleet`; `undefined` without a value. */
+  readonly source: ValueSource | undefined
   /** Age of the value in ms, or `undefined` without a value. */
   readonly age: number | undefined
+  /** When the value was loaded (ISO, by the wall clock), or `undefined` without a value. */
+  readonly updatedAt: string | undefined
   readonly lastError: LoadError | undefined
+  /** When the current run of failures began (ISO), or `undefined` while the last load succeeded. */
+  readonly failingSince: string | undefined
   readonly loads: number
   readonly failures: number
   readonly consecutiveFailures: number
@@ -15,17 +26,28 @@ export interface ResourceHealth {
   readonly loading: boolean
   /** Ms until the next scheduled load, or `undefined` while loading or stopped. */
   readonly nextRefreshIn: number | undefined
+  /** The refresh interval in ms. */
+  readonly interval: number
+  /** The `maxStale` bound in ms, or `undefined` when there is none. */
+  readonly maxStale: number | undefined
 }
 
 /** A health report, for a readiness probe. */
 export interface HealthReport {
-  /** True when every resource has a value within its `maxStale`. */
+  /** Readiness: true when every critical resource has a value within its `maxStale`. */
   readonly healthy: boolean
   readonly started: boolean
+  /** Ms by which the earliest scheduled task is overdue (0 when none is): a liveness probe's measure. */
+  readonly lag: number
   readonly resources: readonly ResourceHealth[]
 }
 
-/** Whether a resource of `status` counts against the registry's health. */
+/** Whether a resource of `status` counts against the registry's readiness. */
 export function isUnhealthy(status: ResourceStatus): boolean {
   return status === 'pending' || status === 'failed' || status === 'stale'
+}
+
+/** `at` (wall-clock ms) as an ISO string, or `undefined` for none. */
+export function isoTime(at: number | undefined): string | undefined {
+  return at === undefined || !Number.isFinite(at) ? undefined : new Date(at).toISOString()
 }

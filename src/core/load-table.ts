@@ -11,8 +11,11 @@
  * tell whether it still names its load. Freed indices are reused first, so the table stays as large
  * as the most loads ever in flight at once, at about 12 bytes for each.
  */
+/** Slots an empty table keeps; a larger one is dropped when its last load leaves. */
+const EMPTY_KEEPS = 1024
+
 export class LoadTable<L extends object> {
-  readonly #loads: (L | undefined)[] = []
+  #loads: (L | undefined)[] = []
   /**
    * Per index: the ticket of its load (positive) while in use; when free, `-2 - next` where `next`
    * is the next free index, or -1. Integers in a typed array, so the collector never scans it.
@@ -64,7 +67,12 @@ export class LoadTable<L extends object> {
     this.#loads[index] = undefined
     this.#tickets[index] = -2 - this.#firstFree
     this.#firstFree = index
-    this.#size--
+    if (--this.#size === 0 && this.#loads.length > EMPTY_KEEPS) {
+      // Empty after a burst (every resource's first load at start): the room it took is given back.
+      this.#loads = []
+      this.#tickets = new Int32Array(16)
+      this.#firstFree = -1
+    }
   }
 
   /** How many loads are stored. */

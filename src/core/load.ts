@@ -28,6 +28,15 @@ export interface LoadOwner<T> {
   failed(load: Load<T>, error: unknown): void
 }
 
+/**
+ * Wraps each loader call, for tracing (a span per load, diagnostics channels). `load` is called in
+ * place of the loader when the load starts: it must call `run()` once and return what it returns.
+ * The load's outcome is that of the returned value; a timeout or a stop aborts `context.signal`.
+ */
+export interface LoadInstrument {
+  load<T>(context: LoadContext<T>, run: () => T | Promise<T>): T | Promise<T>
+}
+
 const QUEUED = 0
 const RUNNING = 1
 /** Detached from its resource; the outcome follows at once. */

@@ -4,6 +4,7 @@ import type { Store } from '../stores/store.js'
 import { type Duration, positiveDuration } from './duration.js'
 import type { EvergreenError } from './errors.js'
 import { OptionRangeError, OptionTypeError, shorten } from './errors.js'
+import type { LoadInstrument } from './load.js'
 
 /** How failed loads are retried: exponential backoff, capped at the interval, with the same jitter. */
 export interface RetryOptions {
@@ -67,6 +68,11 @@ export interface ResourceOptions<T = unknown> {
    * @default Infinity
    */
   maxRestoredAge?: Duration
+  /**
+   * Whether readiness (`status().healthy`) depends on this resource. A resource marked `false`
+   * still shows as failing in `status()`, but does not make the registry unready. @default true
+   */
+  critical?: boolean
 }
 
 /** Options of a `Resources` registry. */
@@ -84,6 +90,11 @@ export interface ResourcesOptions extends Omit<ResourceOptions, 'equals'> {
   onError?: (error: EvergreenError, resource: string | undefined) => void
   /** The clock and timer seam, for tests and simulations. @default the global timers, unref'd */
   clock?: Clock
+  /**
+   * Wraps every loader call (tracing spans, diagnostics channels); several nest, the first outermost.
+   * @default none
+   */
+  instrument?: LoadInstrument | readonly LoadInstrument[]
 }
 
 /** Resolved, validated per-resource settings, in milliseconds. */
@@ -101,6 +112,7 @@ export interface Settings {
   readonly store: Store | undefined
   readonly persist: boolean
   readonly maxRestoredAge: number
+  readonly critical: boolean
 }
 
 /** Resolved registry-wide settings. */
@@ -109,6 +121,7 @@ export interface RegistrySettings {
   readonly concurrency: number
   readonly onError: ((error: EvergreenError, resource: string | undefined) => void) | undefined
   readonly clock: Clock
+  readonly instrument: LoadInstrument | undefined
 }
 
 /** Every default in one place. */
@@ -134,8 +147,9 @@ const RESOURCE_KEYS = new Set([
   'store',
   'persist',
   'maxRestoredAge',
+  'critical',
 ])
-const REGISTRY_KEYS = new Set([...RESOURCE_KEYS, 'concurrency', 'onError', 'clock'])
+const REGISTRY_KEYS = new Set([...RESOURCE_KEYS, 'concurrency', 'onError', 'clock', 'instrument'])
 REGISTRY_KEYS.delete('equals')
 
 function fraction(value: unknown, option: string): number {
@@ -245,6 +259,9 @@ export function resolveSettings(base: Settings, raw: unknown, resource?: string)
   if (input.persist !== undefined && typeof input.persist !== 'boolean') {
     throw new OptionTypeError(label('persist'), 'a boolean', input.persist)
   }
+  if (input.critical !== undefined && typeof input.critical !== 'boolean') {
+    throw new OptionTypeError(label('critical'), 'a boolean', input.critical)
+  }
 
   return {
     interval,
@@ -258,6 +275,7 @@ export function resolveSettings(base: Settings, raw: unknown, resource?: string)
     equals: (equals as Settings['equals'] | undefined) ?? base.equals,
     store: 'store' in input ? store : base.store,
     persist: input.persist ?? base.persist,
+    critical: input.critical ?? base.critical,
   }
 }
 
@@ -294,6 +312,7 @@ const BASE_SETTINGS: Settings = {
   store: undefined,
   persist: true,
   maxRestoredAge: DEFAULTS.maxRestoredAge,
+  critical: true,
 }
 
 /** Validates the options of a registry. */
@@ -343,5 +362,26 @@ export function resolveRegistrySettings(raw: unknown): RegistrySettings {
       throw new OptionTypeError(`clock.${optional}`, 'a function, if given', clock[optional])
     }
   }
-  return { defaults, concurrency, onError, clock }
+  return { defaults, concurrency, onError, clock, instrument: resolveInstrument(input?.instrument) }
+}
+
+/** One instrument for `instrument` (one, several nested with the first outermost, or none). */
+function resolveInstrument(raw: unknown): LoadInstrument | undefined {
+  if (raw === undefined) return undefined
+  const list: unknown[] = Array.isArray(raw) ? raw : [raw]
+  for (const one of list) {
+    if (typeof (one as LoadInstrument | null)?.load !== 'function')
+      throw new OptionTypeError(
+        'instrument',
+        'an object with a load(context, run) method, or a list of them',
+        raw,
+      )
+  }
+  return (list as LoadInstrument[]).reduceRight<LoadInstrument | undefined>(
+    (inner, outer) =>
+      inner === undefined
+        ? outer
+        : { load: (context, run) => outer.load(context, () => inner.load(context, run)) },
+    undefined,
+  )
 }

@@ -1,19 +1,17 @@
 import type { DeadlineEntry } from '../scheduling/deadlines.js'
-import { type Scheduler, Task } from '../scheduling/scheduler.js'
+import { type Scheduler, TimedTask } from '../scheduling/scheduler.js'
 import type { Timeline } from '../scheduling/timeline.js'
 import type { StoreEntry } from '../stores/store.js'
 import { LoadAbortedError, type LoadError, StoreError, shorten } from './errors.js'
 import { changeEvent, restoreEvent } from './events.js'
 import type { FleetClaim } from './fleet-claim.js'
-import type { EngineHost, TimedEntry } from './host.js'
+import type { EngineHost, Profile, TimedEntry } from './host.js'
 import type { Load } from './load.js'
 import type { Settings } from './options.js'
 import { type Persistence, restoredAt } from './persistence.js'
 import {
   apply,
   CLAIMING,
-  createState,
-  IDLE,
   isClosed,
   type LifecycleEvent,
   type MutableState,
@@ -27,48 +25,198 @@ import {
 import { NO_PHASE } from './timing.js'
 import { Watchers } from './watchers.js'
 
-/**
- * What the registry keeps for one resource, apart from how it loads (see engine.ts): its value
- * state, its lifecycle phase, and what follows a change of value (events, subscribers, the waiters of
- * `ready()` and `start({ wait })`). It is the resource's scheduler task itself (one object instead of
- * two), and, while a load runs, that load's place among the registry's timeouts. Its phase changes
- * only through {@link step}; its value state only through {@link apply}. Persistence, fleet claim and
- * watchers are parts made on first use.
- */
-export class ResourceRecord<T> extends Task implements TimedEntry {
-  /** When the running load's loader was called (monotonic ms). */
-  startedAt = 0
-  deadlinePrev: DeadlineEntry | undefined = undefined
-  deadlineNext: DeadlineEntry | undefined = undefined
-  readonly name: string
-  readonly settings: Settings
-  readonly state: MutableState<T> = createState()
-  phase: Phase = IDLE
-  /** Whether the first load settled (or a value came without one): `start({ wait })` waits for it. */
-  firstSettled = false
-  /** The index of the load in flight in the registry's load table, or -1. */
-  loadIndex = -1
-  /** Where the first refresh falls in the interval (see timing.ts); the end until drawn. */
-  splayPhase = NO_PHASE
-  protected readonly host: EngineHost
+/** Bits of {@link ResourceRecord.flags}: whether it has a value, and whether its first load settled. */
+const HAS_VALUE = 1
+export const FIRST_SETTLED = 2
+/** Where the value came from, in two bits: none, load, store, fleet. */
+const SOURCE_SHIFT = 2
+const SOURCE_MASK = 3 << SOURCE_SHIFT
+const SOURCES: readonly (ValueSource | undefined)[] = [undefined, 'load', 'store', 'fleet']
+/** The lifecycle phase, in three bits. */
+const PHASE_SHIFT = 4
+const PHASE_MASK = 7 << PHASE_SHIFT
+
+/** The parts of a record most resources never need, made on first use. */
+class Extra<T> {
   watchers: Watchers<T> | undefined = undefined
   persistence: Persistence<T> | undefined = undefined
   fleet: FleetClaim<T> | undefined = undefined
+  /** The last failure, cleared by the next success. */
+  error: LoadError | undefined = undefined
+  failures = 0
+  consecutiveFailures = 0
+  /** When the first of the consecutive failures happened (monotonic ms); `NaN` while none. */
+  failingSince = Number.NaN
+}
 
-  constructor(name: string, settings: Settings, host: EngineHost, run: (this: Task) => void) {
-    super(run)
+/**
+ * What the registry keeps for one resource, apart from how it loads (see engine.ts): its value
+ * state, its lifecycle phase, and what follows a change of value (events, subscribers, the waiters of
+ * `ready()` and `start({ wait })`). Its phase changes only through {@link step}; its value state only
+ * through {@link apply}, for which the record is itself the state.
+ *
+ * Small on purpose (a family or a large registry keeps one per key): it is the resource's scheduler
+ * task itself; while a load runs, it is that load's entry among the registry's timeouts, through the
+ * same fields (a running resource waits in no wheel bucket, and its due time is then free to hold the
+ * load's start); flags, source and phase share one small integer; and what only some resources need
+ * (failures, subscribers, a store, a fleet) is in a part made on first use.
+ */
+export class ResourceRecord<T> extends TimedTask implements TimedEntry, MutableState<T> {
+  readonly name: string
+  /** The settings and the registry it shares with the resources defined alike. */
+  readonly profile: Profile
+  /** Has-value and first-settled bits, the value's source and the lifecycle phase. */
+  flags = 0
+  /** The index of the load in flight in the registry's load table, or -1. */
+  loadIndex = -1
+  /** Where the first refresh falls in the interval (see timing.ts), or -1 until drawn. */
+  splayPhase = NO_PHASE
+  value: T | undefined = undefined
+  version = 0
+  /** When the current value was loaded (monotonic ms); 0 without a value (a small integer, no number box). */
+  updatedAt = 0
+  loads = 0
+  #extra: Extra<T> | undefined = undefined
+
+  constructor(name: string, profile: Profile) {
+    super()
     this.name = name
-    this.settings = settings
-    this.host = host
+    this.profile = profile
+  }
+
+  get settings(): Settings {
+    return this.profile.settings
+  }
+
+  protected get host(): EngineHost {
+    return this.profile.host
+  }
+
+  // ---- the state, as the reducer in state.ts reads and writes it ---------------------------------
+
+  /** The record is its own state record (see {@link MutableState}). */
+  get state(): MutableState<T> {
+    return this
+  }
+
+  get hasValue(): boolean {
+    return (this.flags & HAS_VALUE) !== 0
+  }
+
+  set hasValue(has: boolean) {
+    this.flags = has ? this.flags | HAS_VALUE : this.flags & ~HAS_VALUE
+  }
+
+  get source(): ValueSource | undefined {
+    return SOURCES[(this.flags & SOURCE_MASK) >> SOURCE_SHIFT]
+  }
+
+  set source(source: ValueSource | undefined) {
+    this.flags = (this.flags & ~SOURCE_MASK) | (SOURCES.indexOf(source) << SOURCE_SHIFT)
+  }
+
+  get error(): LoadError | undefined {
+    return this.#extra?.error
+  }
+
+  set error(error: LoadError | undefined) {
+    if (error !== undefined || this.#extra !== undefined) this.extra().error = error
+  }
+
+  get failures(): number {
+    return this.#extra?.failures ?? 0
+  }
+
+  set failures(n: number) {
+    if (n !== 0 || this.#extra !== undefined) this.extra().failures = n
+  }
+
+  get consecutiveFailures(): number {
+    return this.#extra?.consecutiveFailures ?? 0
+  }
+
+  set consecutiveFailures(n: number) {
+    if (n !== 0 || this.#extra !== undefined) this.extra().consecutiveFailures = n
+  }
+
+  get failingSince(): number {
+    return this.#extra?.failingSince ?? Number.NaN
+  }
+
+  set failingSince(at: number) {
+    if (!Number.isNaN(at) || this.#extra !== undefined) this.extra().failingSince = at
+  }
+
+  get phase(): Phase {
+    return ((this.flags & PHASE_MASK) >> PHASE_SHIFT) as Phase
+  }
+
+  get firstSettled(): boolean {
+    return (this.flags & FIRST_SETTLED) !== 0
+  }
+
+  /** The part made on first use. */
+  protected extra(): Extra<T> {
+    this.#extra ??= new Extra()
+    return this.#extra
+  }
+
+  get watchers(): Watchers<T> | undefined {
+    return this.#extra?.watchers
+  }
+
+  /** The watchers, made if there are none yet. */
+  watch(): Watchers<T> {
+    const extra = this.extra()
+    extra.watchers ??= new Watchers()
+    return extra.watchers
+  }
+
+  get persistence(): Persistence<T> | undefined {
+    return this.#extra?.persistence
+  }
+
+  get fleet(): FleetClaim<T> | undefined {
+    return this.#extra?.fleet
+  }
+
+  // ---- the timeouts' view of the record (see the class comment) --------------------------------
+
+  /** When the running load's loader was called (monotonic ms). */
+  get startedAt(): number {
+    return this.at
+  }
+
+  set startedAt(at: number) {
+    this.at = at
+  }
+
+  get deadlinePrev(): DeadlineEntry | undefined {
+    return this.wheelPrev as ResourceRecord<unknown> | undefined
+  }
+
+  set deadlinePrev(entry: DeadlineEntry | undefined) {
+    this.wheelPrev = entry as ResourceRecord<unknown> | undefined
+  }
+
+  get deadlineNext(): DeadlineEntry | undefined {
+    return this.wheelNext as ResourceRecord<unknown> | undefined
+  }
+
+  set deadlineNext(entry: DeadlineEntry | undefined) {
+    this.wheelNext = entry as ResourceRecord<unknown> | undefined
   }
 
   /** Moves the lifecycle: the one place the phase changes. */
   protected stepTo(event: LifecycleEvent): void {
-    this.phase = step(this.phase, event)
+    this.flags = (this.flags & ~PHASE_MASK) | (step(this.phase, event) << PHASE_SHIFT)
   }
 
   /** Overridden by the engine: a load that ran for its timeout fails. */
   timedOut(): void {}
+
+  /** Overridden by the engine: the next refresh is due. */
+  run(): void {}
 
   // ---- derived views -------------------------------------------------------------------------
 
@@ -110,7 +258,7 @@ export class ResourceRecord<T> extends Task implements TimedEntry {
   /** The error that leaves the resource without a value, if it has none. */
   syncError(): LoadError | undefined {
     const state = this.state
-    const stale = state.hasValue && this.#stale()
+    const stale = state.hasValue && this.isStale()
     if (state.hasValue && !stale) return undefined
     const why = stale
       ? 'its only value is older than maxStale and no load completed'
@@ -121,15 +269,8 @@ export class ResourceRecord<T> extends Task implements TimedEntry {
   }
 
   /** Whether the value held is older than `maxStale` (so `get()` throws). */
-  #stale(): boolean {
+  isStale(): boolean {
     return this.host.time.now() - this.state.updatedAt > this.settings.maxStale
-  }
-
-  /** Resolves once the first load has settled (and any restore with it). */
-  whenFirstSettled(): Promise<void> {
-    if (this.firstSettled || this.closed) return Promise.resolve()
-    this.watchers ??= new Watchers()
-    return this.watchers.firstSettled()
   }
 
   // ---- state and notifications ---------------------------------------------------------------
@@ -177,7 +318,7 @@ export class ResourceRecord<T> extends Task implements TimedEntry {
     this.changed(undefined, 'store')
     // A warm restart is ready at once: `start({ wait: true })` does not wait for the first load,
     // unless the value is older than `maxStale` (its status is `stale`, `get()` throws): then it waits.
-    if (!this.#stale()) this.settleFirst()
+    if (!this.isStale()) this.settleFirst()
   }
 
   /** Tells everyone who listens that the value changed from `previous` to the current one. */
@@ -192,7 +333,7 @@ export class ResourceRecord<T> extends Task implements TimedEntry {
   }
 
   settledWithoutLoad(): void {
-    if (this.state.hasValue && !this.#stale()) this.settleFirst()
+    if (this.state.hasValue && !this.isStale()) this.settleFirst()
   }
 
   /** The fleet claim ended: without a load or a next check, the resource is idle. */
@@ -214,9 +355,10 @@ export class ResourceRecord<T> extends Task implements TimedEntry {
     )
   }
 
+  /** The first load settled (or a value came without one): `start({ wait })` stops waiting for it. */
   settleFirst(): void {
     if (this.firstSettled) return
-    this.firstSettled = true
-    this.watchers?.settleFirst()
+    this.flags |= FIRST_SETTLED
+    this.host.firstSettled(this)
   }
 }

@@ -23,8 +23,8 @@ import {
   UndefinedResourceError,
 } from './errors.js'
 import { Emitter, type ResourcesEvents, storeErrorEvent, type Unsubscribe } from './events.js'
-import { type HealthReport, isUnhealthy, type ResourceHealth } from './health.js'
-import type { EngineHost, TimedEntry } from './host.js'
+import { type HealthReport, isoTime, isUnhealthy, type ResourceHealth } from './health.js'
+import type { EngineHost, Profile, TimedEntry } from './host.js'
 import type { Loader } from './load.js'
 import { LoadTable } from './load-table.js'
 import {
@@ -33,9 +33,11 @@ import {
   type ResourcesOptions,
   resolveRegistrySettings,
   resolveSettings,
+  type Settings,
 } from './options.js'
 import { RegistryStores } from './registry-stores.js'
 import { engineOf, handleOf, type Resource } from './resource.js'
+import { StoreErrorLimit } from './store-error-limit.js'
 
 export type { RemoveOptions, StartOptions } from './call-options.js'
 export type { HealthReport, ResourceHealth } from './health.js'
@@ -66,9 +68,6 @@ async function keptAlive<T>(promise: Promise<T>): Promise<T> {
   }
 }
 
-/** Store errors are reported at most once per this interval per resource and operation. */
-const STORE_ERROR_INTERVAL_MS = 10_000
-
 /** How long `stop()` waits for loaders to settle after their signal was aborted. */
 const STOP_GRACE_MS = 1_000
 
@@ -89,13 +88,15 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   readonly #host: EngineHost & { started: boolean }
   #run: RunState = STOPPED_STATE
   readonly #stores: RegistryStores
-  /**
-   * When each (resource, operation) last reported a store error: a store that is down must not
-   * flood `onError`, and one failure must not hide another (a failed read, a failed write).
-   */
-  readonly #storeErrorAt = new Map<string, number>()
+  readonly #storeErrors = new StoreErrorLimit()
   /** Deletions of removed resources' saved entries still in flight: `stop()` lets them land. */
   readonly #deleting = new Set<Promise<void>>()
+  /**
+   * The calls of `start({ wait: true })` still waiting, each with the resources whose first load has
+   * not settled: one set per call, rather than a promise per resource.
+   */
+  readonly #profiles = new WeakMap<Settings, Profile>()
+  readonly #firstWaits = new Set<{ pending: Set<object>; resolve: () => void }>()
 
   constructor(options?: ResourcesOptions) {
     const settings = resolveRegistrySettings(options)
@@ -116,13 +117,29 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       events: this.#events,
       random: () => time.random(),
       started: false,
+      instrument: settings.instrument,
       report,
+      firstSettled: (entry) => {
+        for (const wait of this.#firstWaits) {
+          if (wait.pending.delete(entry) && wait.pending.size === 0) {
+            this.#firstWaits.delete(wait)
+            wait.resolve()
+          }
+        }
+      },
     }
     this.#stores = new RegistryStores(this, settings.clock, report, (name, version) => {
       const resource = this.#resources.get(name)
       if (resource !== undefined) engineOf(resource).announced(version)
     })
     if (settings.defaults.store !== undefined) this.#stores.attach(settings.defaults.store, false)
+  }
+
+  /** The profile of resources defined with `settings`: one per set of resolved settings. */
+  #profile(settings: Settings): Profile {
+    let profile = this.#profiles.get(settings)
+    if (profile === undefined) this.#profiles.set(settings, (profile = { settings, host: this.#host }))
+    return profile
   }
 
   /** Moves the registry to `run`; the engines read `started` from the host. */
@@ -141,9 +158,11 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     if (typeof loader !== 'function')
       throw new OptionTypeError(`loader" of resource "${shorten(name)}`, 'a function', loader)
     if (this.#resources.has(name)) throw new DuplicateResourceError(name)
-    const settings = resolveSettings(this.#settings.defaults, options, name)
+    const defaults = this.#settings.defaults
+    // Resources defined without options share the registry's settings (and profile) as they are.
+    const settings = options === undefined ? defaults : resolveSettings(defaults, options, name)
     if (settings.store !== undefined) this.#stores.attach(settings.store, this.#host.started)
-    const engine = new Engine<T>(name, loader, settings, this.#host)
+    const engine = new Engine<T>(name, loader, this.#profile(settings))
     const resource = handleOf(engine)
     this.#resources.set(name, resource as Resource<unknown>)
     engine.restore()
@@ -240,9 +259,15 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     if (this.#run === run && run.kind !== 'started') this.#begin()
     if (!wait) return
     const engines = [...this.#resources.values()].map((r) => engineOf(r))
+    // A value older than maxStale (restored) is not ready: its first load is waited for too.
+    const pending = new Set<object>(
+      engines.filter((e) => (!e.hasValue || e.isStale()) && !e.firstSettled && !e.closed),
+    )
     // Our timers are unref'd; while the caller awaits the first loads (each bounded by its timeout),
     // the process must not exit under them with the await unsettled.
-    await keptAlive(Promise.all(engines.map((e) => e.whenFirstSettled())))
+    if (pending.size > 0) {
+      await keptAlive(new Promise<void>((resolve) => this.#firstWaits.add({ pending, resolve })))
+    }
     const errors = engines.map((e) => e.syncError()).filter((e): e is LoadError => e !== undefined)
     if (errors.length > 0) throw new SyncError(errors)
   }
@@ -319,25 +344,34 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   status(): HealthReport {
     const resources: ResourceHealth[] = []
     let healthy = true
-    const time = this.#host.time
+    const now = this.#host.time.now()
     for (const resource of this.#resources.values()) {
       const s = resource.peek()
-      if (isUnhealthy(s.status)) healthy = false
       const engine = engineOf(resource)
+      const { critical, interval, maxStale } = engine.settings
+      if (critical && isUnhealthy(s.status)) healthy = false
       resources.push({
         name: s.name,
         status: s.status,
-        age: s.age,
+        critical,
+        source: s.source,
+        age: s.age === undefined ? undefined : Math.round(s.age),
+        updatedAt: isoTime(s.updatedAt),
         lastError: s.error,
+        failingSince: isoTime(s.failingSince),
         loads: s.loads,
         failures: s.failures,
         consecutiveFailures: s.consecutiveFailures,
         version: s.version,
         loading: s.loading,
-        nextRefreshIn: s.nextRefreshAt === undefined ? undefined : Math.max(0, engine.at - time.now()),
+        nextRefreshIn: s.nextRefreshAt === undefined ? undefined : Math.max(0, Math.round(engine.at - now)),
+        interval: Math.round(interval),
+        maxStale: Number.isFinite(maxStale) ? Math.round(maxStale) : undefined,
       })
     }
-    return { healthy, started: this.#host.started, resources }
+    const next = this.#host.scheduler.nextAt
+    const lag = this.#host.started && next < now ? Math.round(now - next) : 0
+    return { healthy, started: this.#host.started, lag, resources }
   }
 
   /** Listens to an event; returns the function that stops listening. */
@@ -349,21 +383,9 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     return this.#events.on(event, listener)
   }
 
-  #storeErrorsLimited(resource: string | undefined, operation: string): boolean {
-    if (operation === 'close') return false
-    const key = `${resource ?? ''}\u0000${operation}`
-    const now = this.#host.time.now()
-    const last = this.#storeErrorAt.get(key)
-    if (last !== undefined && now - last < STORE_ERROR_INTERVAL_MS) return true
-    // Bounded: keys are few (resources × operations), but messages of a store's own reports vary.
-    if (this.#storeErrorAt.size >= 10_000) this.#storeErrorAt.clear()
-    this.#storeErrorAt.set(key, now)
-    return false
-  }
-
   #report(error: EvergreenError, resource: string | undefined, operation?: string): void {
     if (error instanceof StoreError) {
-      if (this.#storeErrorsLimited(resource, operation ?? error.message)) return
+      if (this.#storeErrors.limited(resource, operation ?? error.message, this.#host.time.now())) return
       if (this.#events.has('storeError')) this.#events.emit('storeError', storeErrorEvent(resource, error))
     }
     const onError = this.#settings.onError

@@ -9,7 +9,6 @@ import {
 } from './errors.js'
 import { isLoading, type ResourceStatus, SCHEDULED, statusOf, type ValueSource } from './state.js'
 import type { Subscriber } from './watchers.js'
-import { Watchers } from './watchers.js'
 
 export type { LoadContext, Loader } from './load.js'
 export type { Subscriber } from './watchers.js'
@@ -36,6 +35,8 @@ export interface ResourceSnapshot<T> {
   readonly loading: boolean
   /** When the next scheduled load is due (wall-clock ms), or `undefined` if none is scheduled. */
   readonly nextRefreshAt: number | undefined
+  /** When the current run of failures began (wall-clock ms), or `undefined` while the last load succeeded. */
+  readonly failingSince: number | undefined
 }
 
 /** The engine behind each handle, for the registry; set once the class is defined. */
@@ -108,6 +109,10 @@ export class Resource<T = unknown> {
       consecutiveFailures: state.consecutiveFailures,
       loading: isLoading(engine.phase),
       nextRefreshAt: engine.phase === SCHEDULED ? time.toWall(engine.at) : undefined,
+      failingSince:
+        state.consecutiveFailures > 0 && !Number.isNaN(state.failingSince)
+          ? time.toWall(state.failingSince)
+          : undefined,
     }
   }
 
@@ -124,8 +129,7 @@ export class Resource<T = unknown> {
     const engine = this.#engine
     if (engine.state.hasValue) return Promise.resolve(engine.state.value as T)
     if (engine.closed) return Promise.reject(new StoppedError(engine.name, engine.closedWhy))
-    engine.watchers ??= new Watchers()
-    return engine.watchers.ready()
+    return engine.watch().ready()
   }
 
   /** Calls `listener(value, previous)` on every change of value, the first included. */
@@ -133,8 +137,7 @@ export class Resource<T = unknown> {
     if (typeof listener !== 'function')
       throw new OptionTypeError(`subscriber" of resource "${shorten(this.name)}`, 'a function', listener)
     const engine = this.#engine
-    engine.watchers ??= new Watchers()
-    return engine.watchers.subscribe(listener)
+    return engine.watch().subscribe(listener)
   }
 }
 

@@ -110,6 +110,8 @@ export interface ResourceState<T = unknown> {
   readonly failures: number
   /** Failures since the last success; drives the backoff. */
   readonly consecutiveFailures: number
+  /** When the first of the consecutive failures happened (clock ms); `NaN` while none. */
+  readonly failingSince: number
 }
 
 /**
@@ -129,7 +131,12 @@ export type ResourceAction<T = unknown> =
       /** The version to take (a fleet lease's fencing token); at least one above the current. */
       readonly version?: number | undefined
     }
-  | { readonly type: 'failed'; readonly error: LoadError }
+  | {
+      readonly type: 'failed'
+      readonly error: LoadError
+      /** When it failed (clock ms): starts `failingSince` on a first failure. Unknown (`NaN`) if absent. */
+      readonly at?: number
+    }
   | { readonly type: 'restored'; readonly value: T; readonly version: number; readonly loadedAt: number }
   | {
       readonly type: 'synced'
@@ -154,6 +161,7 @@ export function createState<T>(): MutableState<T> {
     loads: 0,
     failures: 0,
     consecutiveFailures: 0,
+    failingSince: Number.NaN,
   }
 }
 
@@ -168,6 +176,7 @@ export function apply<T>(state: MutableState<T>, action: ResourceAction<T>): boo
       return applyLoaded(state, action.value, action.at, action.equals, action.version)
     case 'failed':
       state.error = action.error
+      if (state.consecutiveFailures === 0) state.failingSince = action.at ?? Number.NaN
       state.failures++
       state.consecutiveFailures++
       return false
@@ -194,6 +203,7 @@ export function apply<T>(state: MutableState<T>, action: ResourceAction<T>): boo
       state.updatedAt = action.loadedAt
       state.error = undefined
       state.consecutiveFailures = 0
+      state.failingSince = Number.NaN
       return replaced
     }
     case 'seen':
@@ -230,6 +240,7 @@ export function applyLoaded<T>(
   state.error = undefined
   state.loads++
   state.consecutiveFailures = 0
+  state.failingSince = Number.NaN
   return replaced
 }
 

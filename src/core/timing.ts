@@ -12,8 +12,8 @@ export interface TimingSettings {
 /** Resolution of a splay phase: a phase is an integer in [0, PHASES], held without a number box. */
 export const PHASES = 2 ** 30
 
-/** The phase of the first refresh before one is drawn: the end of the interval (no splay). */
-export const NO_PHASE = PHASES
+/** The phase before one is drawn: the first refresh then comes a full interval after the first load. */
+export const NO_PHASE = -1
 
 /**
  * The phase of the `index`-th of `count` resources started together: `(index + u) / count` of the
@@ -36,7 +36,7 @@ export function splayPhase(
  */
 export function firstDelay(settings: TimingSettings, phase: number): number {
   const { interval, splay } = settings
-  if (splay === 0) return interval
+  if (splay === 0 || phase < 0) return interval
   return Math.max(1, Math.round(interval * (1 - splay * (1 - phase / PHASES)) * 1e3) / 1e3)
 }
 

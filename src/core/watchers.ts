@@ -9,8 +9,8 @@ interface Waiter<T> {
 }
 
 /**
- * Who waits on one resource: its subscribers, the callers of `ready()` and those of the registry's
- * `start({ wait: true })`. Made on first use: most resources have none of them.
+ * Who waits on one resource: its subscribers and the callers of `ready()`. Made on first use: most
+ * resources have neither.
  */
 export class Watchers<T> {
   /**
@@ -19,7 +19,6 @@ export class Watchers<T> {
    */
   #subscribers: readonly Subscriber<T>[] | undefined = undefined
   #ready: Waiter<T>[] | undefined = undefined
-  #first: (() => void)[] | undefined = undefined
 
   subscribe(listener: Subscriber<T>): () => void {
     // Wrapped so the same function can be subscribed twice and unsubscribed independently.
@@ -42,14 +41,6 @@ export class Watchers<T> {
     return new Promise<T>((resolve, reject) => {
       this.#ready ??= []
       this.#ready.push({ resolve, reject })
-    })
-  }
-
-  /** Resolves once the first load settled; see {@link settleFirst}. */
-  firstSettled(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#first ??= []
-      this.#first.push(resolve)
     })
   }
 
@@ -77,12 +68,5 @@ export class Watchers<T> {
     const waiters = this.#ready
     this.#ready = undefined
     if (waiters !== undefined) for (const w of waiters) w.reject(error())
-  }
-
-  /** Resolves the waiters of {@link firstSettled}. */
-  settleFirst(): void {
-    const waiters = this.#first
-    this.#first = undefined
-    if (waiters !== undefined) for (const w of waiters) w()
   }
 }

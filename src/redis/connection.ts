@@ -13,8 +13,8 @@ const isCluster = (client: RedisClient): client is Cluster =>
  * The connections of one Redis store: the client (the caller's, or one it opens from a URL and
  * owns), and a subscriber connection of its own for the channel. Every command goes through
  * {@link RedisConnection.run}, bounded by the command timeout, and fails as a `StoreError` whose
- * message and cause carry no password. `close()` disconnects what it opened; `reopen()` lets the
- * next command open it again.
+ * message and cause carry no password. `close()` disconnects what it opened once the commands
+ * already sent are answered; `reopen()` lets the next command open it again.
  */
 export class RedisConnection {
   readonly #settings: RedisSettings
@@ -25,6 +25,8 @@ export class RedisConnection {
   #own: RedisClient | undefined
   /** One shared wait for our client's connection, so waiting commands add no listeners. */
   #ready: Promise<void> | undefined
+  /** Commands under way on our client, each settled within the command timeout. */
+  #running = new Set<Promise<unknown>>()
   #subscriber: RedisClient | undefined
 
   constructor(settings: RedisSettings, report: Report) {
@@ -55,15 +57,19 @@ export class RedisConnection {
       )
       timer.unref()
     })
+    const attempt = this.#client()
+      .then((client) => this.#connected(client))
+      .then(command)
+    const bounded = Promise.race([attempt, timeout])
+    const running = this.#running
+    running.add(bounded)
     try {
-      const attempt = this.#client()
-        .then((client) => this.#connected(client))
-        .then(command)
-      return await Promise.race([attempt, timeout])
+      return await bounded
     } catch (error) {
       throw this.failure(error, what, resource)
     } finally {
       clearTimeout(timer)
+      running.delete(bounded)
     }
   }
 
@@ -93,21 +99,36 @@ export class RedisConnection {
         this.#subscriber = subscriber
         subscriber.on('error', (error: unknown) => this.#report(this.failure(error, 'subscriber connection')))
         subscriber.on('message', onMessage)
-        subscriber
-          .subscribe(channel)
-          .catch((error: unknown) => this.#report(this.failure(error, 'subscribe')))
+        subscriber.subscribe(channel).catch((error: unknown) => {
+          // Cut by close(): nobody listens any more.
+          if (this.#subscriber === subscriber) this.#report(this.failure(error, 'subscribe'))
+        })
       },
       (error: unknown) => this.#report(this.failure(error, 'connection')),
     )
   }
 
-  /** Disconnects the subscriber and the client the store opened (never the caller's). Idempotent. */
-  close(): void {
-    if (this.#closed) return
+  /**
+   * Refuses new commands, disconnects the subscriber and, once the commands under way are settled
+   * (within the command timeout), the client the store opened (never the caller's). Cutting them
+   * would fail them with "Connection is closed." after a reopen, where they would be reported as
+   * errors of the reopened store. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve()
     this.#closed = true
     this.#subscriber?.disconnect()
     this.#subscriber = undefined
-    this.#own?.disconnect()
+    const own = this.#own
+    const running = [...this.#running]
+    this.#running = new Set()
+    if (own === undefined) return Promise.resolve()
+    // Commands waiting for a connection that is not there would only time out: not worth waiting for.
+    if (running.length === 0 || own.status !== 'ready') {
+      own.disconnect()
+      return Promise.resolve()
+    }
+    return Promise.allSettled(running).then(() => own.disconnect())
   }
 
   /** After `close()`: the next command opens a new client (if the store owns one), the next subscribe a new subscriber. */

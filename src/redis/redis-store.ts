@@ -48,7 +48,7 @@ export function redisStore(options: RedisStoreOptions): FleetStore {
     list: () => values.list(),
     async close() {
       fleet.clear()
-      connection.close()
+      await connection.close()
     },
     reopen() {
       connection.reopen()

@@ -17,10 +17,10 @@ const MAX_STREAK = 250
 export const MAX_TIMER_DELAY = 2 ** 31 - 1
 
 /**
- * A unit of work the {@link Scheduler} runs when it is due. Reusable: schedule it again after it ran.
- * `run` is called as a method, with the task as `this`, so one function can serve many tasks.
+ * What the {@link Scheduler} runs when it is due. Reusable: schedule it again after it ran. A
+ * subclass implements `run` as a method, so a task carries no function of its own.
  */
-export class Task implements HeapEntry, WheelEntry {
+export abstract class TimedTask implements HeapEntry, WheelEntry {
   at = 0
   seq = 0
   /** -1 while not scheduled, the wheel's mark of its bucket in the wheel, the heap's slot in the heap. */
@@ -28,11 +28,19 @@ export class Task implements HeapEntry, WheelEntry {
   /** Its neighbours in its wheel bucket; kept by the wheel. */
   wheelPrev: WheelEntry | undefined = undefined
   wheelNext: WheelEntry | undefined = undefined
-  constructor(readonly run: () => void) {}
+
+  abstract run(): void
 
   /** Whether the task is waiting to run. */
   get scheduled(): boolean {
     return this.slot !== -1
+  }
+}
+
+/** A task that runs a function. */
+export class Task extends TimedTask {
+  constructor(readonly run: () => void) {
+    super()
   }
 }
 
@@ -56,8 +64,8 @@ export class Scheduler {
   readonly #clock: Clock
   /** The clock's monotonic reading: due times are on that timeline. */
   readonly #now: () => number
-  readonly #heap = new MinHeap<Task>()
-  readonly #wheel: TimingWheel<Task>
+  readonly #heap = new MinHeap<TimedTask>()
+  readonly #wheel: TimingWheel<TimedTask>
   readonly #sliceMs: number
   readonly #onError: (error: unknown) => void
   readonly #elapsed: () => number
@@ -86,16 +94,21 @@ export class Scheduler {
     return this.#heap.size + this.#wheel.size
   }
 
+  /** When the earliest waiting task is due (clock ms), or `Infinity`: a liveness probe compares it with now. */
+  get nextAt(): number {
+    return Math.min(this.#heap.peek()?.at ?? Number.POSITIVE_INFINITY, this.#wheel.next())
+  }
+
   /**
    * Schedules `task` to run `delay` ms from now, moving it if it was already scheduled. `now` may be
    * passed by a caller that has just read the clock.
    */
-  schedule(task: Task, delay: number, now: number = this.#now()): void {
+  schedule(task: TimedTask, delay: number, now: number = this.#now()): void {
     this.scheduleAt(task, now + Math.max(0, delay))
   }
 
   /** Schedules `task` to run at the absolute (monotonic) clock time `at`. */
-  scheduleAt(task: Task, at: number): void {
+  scheduleAt(task: TimedTask, at: number): void {
     task.at = at
     task.seq = this.#seq++
     const wheel = this.#wheel
@@ -112,7 +125,7 @@ export class Scheduler {
     if (!this.#running && at < this.#armedAt) this.#arm()
   }
 
-  cancel(task: Task): void {
+  cancel(task: TimedTask): void {
     if (task.slot === -1) return
     if (inWheel(task.slot)) this.#wheel.remove(task)
     else this.#heap.remove(task)

@@ -171,6 +171,24 @@ describe('redisStore: close()', () => {
     },
   )
 
+  it('lets the commands under way finish before it disconnects: none fails after a reopen', async () => {
+    const prefix = freshPrefix()
+    const store = redis.store({ via: 'url', prefix })
+    const reported: unknown[] = []
+    store.attach?.({ reportError: (error) => reported.push(error) })
+    const entry = { value: 'v1', version: 1, loadedAt: 1 }
+    expect(await store.set('pods', entry)).toBe(true)
+    // Asked just before a registry's stop() closes the store, answered after its start() reopened it.
+    const reads = [store.get('pods'), store.fleet.head('pods')]
+    const closing = store.close()
+    store.reopen?.()
+    expect(await Promise.all(reads)).toEqual([entry, { version: 1, loadedAt: 1 }])
+    await closing
+    expect(await store.get('pods')).toEqual(entry)
+    expect(reported).toEqual([])
+    await store.close()
+  })
+
   it('does not subscribe after close()', async () => {
     const own = new Redis(redis.server.url)
     const store = redisStore({ client: own, prefix: freshPrefix() })

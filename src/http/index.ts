@@ -1,0 +1,5 @@
+export type { HealthHandlerOptions, HealthPaths } from './handler-options.js'
+export type { HealthHandler } from './health-handler.js'
+export { healthHandler } from './health-handler.js'
+export type { HealthSnapshot, ResourceRow } from './health-snapshot.js'
+export type { RecentError } from './load-history.js'

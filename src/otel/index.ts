@@ -1,0 +1,5 @@
+export { LOAD_DURATION_BUCKETS } from '../metrics/load-duration-buckets.js'
+export type { OtelMetrics, OtelMetricsOptions } from './otel-metrics.js'
+export { otelMetrics, RESOURCE_ATTRIBUTE } from './otel-metrics.js'
+export type { LoadOutcome, OtelTracingOptions } from './otel-tracing.js'
+export { otelTracing } from './otel-tracing.js'
