@@ -308,9 +308,9 @@ function causeMessage(cause: unknown): string {
   // Anything may be thrown: a Proxy whose getPrototypeOf trap throws, an Error whose message getter
   // throws. Describing it must not throw in turn (the failure path would then fail).
   try {
-    if (cause instanceof Error) return shorten(String(cause.message))
+    if (cause instanceof Error) return String(cause.message)
   } catch {
-    return '(an error that cannot be inspected)'
+    return 'a cause that could not be read'
   }
   return describe(cause)
 }
