@@ -1,7 +1,14 @@
 import type { Codec } from '../stores/codec.js'
 import type { Lease } from '../stores/fleet.js'
 import { allDone, both } from './async.js'
-import { LoadAbortedError, LoadError, LoadTimeoutError, StoppedError, StoreError, shorten } from './errors.js'
+import {
+  LoadAbortedError,
+  LoadTimeoutError,
+  StoppedError,
+  StoreError,
+  shorten,
+  toLoadError,
+} from './errors.js'
 import { errorEvent, loadEvent } from './events.js'
 import { FleetClaim } from './fleet-claim.js'
 import type { Profile } from './host.js'
@@ -9,7 +16,7 @@ import { Load, type Loader, type LoadInstrument, type LoadOwner } from './load.j
 import { Persistence } from './persistence.js'
 import { FIRST_SETTLED, ResourceRecord } from './record.js'
 import { settle } from './settle.js'
-import { applyLoaded } from './state.js'
+import { applyLoadedAs } from './state.js'
 import { delayAfterLoad, jittered, retryDelay, splayPhase } from './timing.js'
 
 /**
@@ -39,7 +46,10 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     if (persistence === undefined || persistence.restoring !== undefined) return
     this.stepTo('restore')
     persistence.restore()
-    ;(persistence.restoring as Promise<void> | undefined)?.then(() => this.stepTo('restored'))
+  }
+
+  restoreEnded(): void {
+    this.stepTo('restored')
   }
 
   /**
@@ -252,29 +262,25 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
       // Outside fleet mode the value is served as loaded; its write fails and is reported.
     }
     if (load.settled) return // timed out, aborted or superseded: a late result is discarded
-    // The user's equals is judged before anything changes, so a throw fails the load like a
-    // rejection (the last good value is kept, the next attempt scheduled) instead of escaping.
-    let equals = this.settings.equals as (a: T, b: T) => boolean
-    const held = this.state
-    if (held.hasValue) {
-      let same: boolean
-      try {
-        same = equals(held.value as T, value) === true
-      } catch (error) {
-        this.failed(load, error)
-        return
-      }
-      equals = same ? ALWAYS_EQUAL : NEVER_EQUAL
-    }
-    this.#detach(load)
+    if (!this.#detach(load)) return
     const host = this.host
     const now = host.time.now()
     const state = this.state
     const previous = state.value
     const lease = load.lease
+    // The user's equals runs first: if it throws, the load fails with that cause, the value is kept.
+    let changed = true
+    if (state.hasValue) {
+      try {
+        changed = !(this.settings.equals as (a: T, b: T) => boolean)(state.value as T, value)
+      } catch (error) {
+        this.#fail(load, error)
+        return
+      }
+    }
     // Read before the next refresh is scheduled: the start shares its field with the due time.
     const duration = now - this.startedAt
-    const changed = applyLoaded(state, value, now, equals, lease?.token)
+    applyLoadedAs(state, value, now, changed, lease?.token)
     this.#schedule(delayAfterLoad(this.settings, state.loads, this.splayPhase), now)
     if (host.events.has('load')) {
       host.events.emit('load', loadEvent(this.name, duration, changed, state.version, load.attempt))
@@ -304,9 +310,13 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
   }
 
   failed(load: Load<T>, cause: unknown): void {
-    if (!this.#detach(load)) return
+    if (this.#detach(load)) this.#fail(load, cause)
+  }
+
+  /** Fails `load`, already detached: keeps the value, schedules the retry, tells who listens. */
+  #fail(load: Load<T>, cause: unknown): void {
     const host = this.host
-    const error = ownLoadError(cause, this.name) ?? new LoadError(this.name, cause)
+    const error = toLoadError(this.name, cause)
     const now = host.time.now()
     this.apply({ type: 'failed', error, at: now })
     const retryIn = this.#schedule(retryDelay(this.settings, this.state.consecutiveFailures), now)
@@ -352,18 +362,6 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     }
     host.scheduler.scheduleAt(this, loadedAt + jittered(this.settings, this.settings.interval, host.random))
     this.stepTo('schedule')
-  }
-}
-
-const ALWAYS_EQUAL = (): boolean => true
-const NEVER_EQUAL = (): boolean => false
-
-/** `cause` if it is a `LoadError` of resource `name`; never throws, whatever `cause` is. */
-function ownLoadError(cause: unknown, name: string): LoadError | undefined {
-  try {
-    return cause instanceof LoadError && cause.resource === name ? cause : undefined
-  } catch {
-    return undefined
   }
 }
 

@@ -13,37 +13,74 @@ export function shorten(text: string): string {
   return `${text.slice(0, end)}... (${text.length} characters)`
 }
 
-/** How many parts of an object {@link describe} looks at before it gives up on showing it as JSON. */
-const DESCRIBE_BUDGET = 200
-
 /**
  * Shows a value (an option given, a thrown non-Error) in an error message: briefly, without
- * throwing, and with bounded work. An object of two million rows is not stringified whole to keep
- * 80 characters of it; a Proxy whose traps throw is shown as `[object]`.
+ * throwing, and with bounded work.
  */
 export function describe(value: unknown): string {
   try {
-    if (typeof value === 'string') return JSON.stringify(shorten(value))
-    if (typeof value === 'function') return `a function (${shorten(String(value.name)) || 'anonymous'})`
-    if (typeof value === 'bigint') return `${value}n`
+    if (typeof value === 'string') return JSON.stringify(clip(value, QUOTE))
+    if (typeof value === 'function') return `a function (${clip(String(value.name), QUOTE) || 'anonymous'})`
+    if (typeof value === 'bigint') return clip(`${value}n`, QUOTE)
     if (value === null || typeof value !== 'object') return String(value)
-    let parts = 0
-    const json = JSON.stringify(value, (_key, v: unknown) => {
-      if (++parts > DESCRIBE_BUDGET) throw OVER_BUDGET
-      return v
-    })
-    if (typeof json !== 'string') return Object.prototype.toString.call(value)
-    return json.length > 80 ? `${json.slice(0, 77)}...` : json
+    const budget = { left: QUOTE }
+    const text = quote(value, budget, 0)
+    return budget.left < 0 ? `${text.slice(0, QUOTE - 3)}...` : text
   } catch {
-    try {
-      return Object.prototype.toString.call(value)
-    } catch {
-      return '[object]'
-    }
+    // A Proxy whose traps throw, a getter that throws: nothing more can be said of it safely.
+    return 'an uninspectable value'
   }
 }
 
-const OVER_BUDGET: unique symbol = Symbol('over budget')
+/** Characters a quote of a received value may take. */
+const QUOTE = 80
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text
+}
+
+/**
+ * JSON-like text of `value`, its work bounded by `budget` (characters) whatever the size of the
+ * value: a two-million-row array is quoted by its first rows, never stringified whole.
+ */
+function quote(value: unknown, budget: { left: number }, depth: number): string {
+  if (budget.left < 0) return ''
+  let text: string
+  if (typeof value === 'string') text = JSON.stringify(clip(value, budget.left + 2))
+  else if (typeof value === 'bigint') text = `${value}n`
+  else if (typeof value === 'function') text = '"[function]"'
+  else if (value === undefined) text = 'null'
+  else if (value === null || typeof value !== 'object') text = String(value)
+  else if (depth > 4) text = '"[object]"'
+  else if (typeof (value as { toJSON?: unknown }).toJSON === 'function' && depth < 4) {
+    return quote((value as { toJSON: () => unknown }).toJSON(), budget, depth + 1)
+  } else if (Array.isArray(value)) {
+    const parts: string[] = []
+    budget.left -= 2
+    for (let i = 0; i < value.length && budget.left >= 0; i++) {
+      const part = quote(value[i], budget, depth + 1)
+      parts.push(part)
+      budget.left -= 1
+    }
+    return `[${parts.join(',')}]`
+  } else {
+    const parts: string[] = []
+    budget.left -= 2
+    for (const key in value) {
+      if (budget.left < 0) break
+      if (!Object.hasOwn(value, key)) continue
+      const item = (value as Record<string, unknown>)[key]
+      // As JSON: keys of undefined and functions are left out.
+      if (item === undefined || typeof item === 'function') continue
+      const name = JSON.stringify(clip(key, QUOTE))
+      budget.left -= name.length + 2
+      parts.push(`${name}:${quote(item, budget, depth + 1)}`)
+    }
+    return `{${parts.join(',')}}`
+  }
+  budget.left -= text.length
+  return text
+}
 
 /** Stable codes carried by every evergreen error. */
 export type ErrorCode =
@@ -81,7 +118,7 @@ export class EvergreenError extends Error {
 
   /**
    * What `JSON.stringify` writes: code, name, message, resource and the cause's message, with
-   * credentials (URL user-info, `password=…`) redacted and each text cut to {@link JSON_TEXT_MAX}.
+   * credentials (URL user-info, `password=…`) redacted and each text cut to 300 characters.
    */
   toJSON(): ErrorJSON {
     const cause = this.cause
@@ -91,7 +128,7 @@ export class EvergreenError extends Error {
       try {
         json.cause = safeText(causeMessage(cause))
       } catch {
-        json.cause = 'a cause that could not be read' // a hostile Proxy: the report must not throw
+        json.cause = 'an uninspectable value' // a hostile Proxy: the report must not throw
       }
     }
     return json
@@ -111,7 +148,7 @@ export interface ErrorJSON {
 /** Longest text an error's JSON carries, in characters. */
 export const JSON_TEXT_MAX = 300
 
-/** `text` without credentials (URL user-info, `password=…`, `token: …`), cut to {@link JSON_TEXT_MAX}. */
+/** `text` without credentials (URL user-info, `password=…`, `token: …`), cut to 300 characters. */
 export function safeText(text: string): string {
   const redacted = String(text)
     .replace(/(\/\/)[^\s/@]*@/g, '$1***@')
@@ -193,6 +230,20 @@ export class LoadError extends EvergreenError {
       if (typeof limit === 'number') errors.stackTraceLimit = limit
     }
   }
+}
+
+/**
+ * `cause` as the `LoadError` of resource `name`: itself when it is one for that resource, else a
+ * `LoadError` wrapping it. Never throws, whatever `cause` is (a Proxy whose traps throw included).
+ */
+export function toLoadError(name: string, cause: unknown): LoadError {
+  let own = false
+  try {
+    own = cause instanceof LoadError && cause.resource === name
+  } catch {
+    // A Proxy whose getPrototypeOf (or get) trap throws is no LoadError of ours.
+  }
+  return own ? (cause as LoadError) : new LoadError(name, cause)
 }
 
 /** A load did not settle within the resource's `timeout`; its signal was aborted. */
@@ -304,13 +355,18 @@ export const errorCodes = {
   E_STORE: StoreError,
 } as const satisfies Record<ErrorCode, abstract new (...args: never[]) => EvergreenError>
 
+/** What a cause says about itself, bounded, and without throwing whatever it is. */
 function causeMessage(cause: unknown): string {
-  // Anything may be thrown: a Proxy whose getPrototypeOf trap throws, an Error whose message getter
-  // throws. Describing it must not throw in turn (the failure path would then fail).
   try {
-    if (cause instanceof Error) return String(cause.message)
+    if (cause instanceof Error) {
+      const message: unknown = cause.message
+      return typeof message === 'string' ? clip(message, MESSAGE) : describe(message)
+    }
   } catch {
-    return 'a cause that could not be read'
+    return 'an uninspectable value'
   }
   return describe(cause)
 }
+
+/** Characters of a cause's message kept in the message of the error that wraps it. */
+const MESSAGE = 1_000

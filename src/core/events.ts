@@ -109,11 +109,7 @@ export type Unsubscribe = () => void
  * through `onListenerError` and the others still run, so no listener can break the refresh loop.
  */
 export class Emitter<Events extends object> {
-  /**
-   * Each event's listeners, as an array replaced (never changed) when one is added or removed: an
-   * emit calls the listeners present when it began, as Node's EventEmitter does, without copying.
-   */
-  readonly #listeners = new Map<keyof Events, readonly ((payload: never) => void)[]>()
+  readonly #listeners = new Map<keyof Events, Set<(payload: never) => void>>()
   readonly #onListenerError: (error: unknown, event: string) => void
 
   constructor(onListenerError: (error: unknown, event: string) => void) {
@@ -121,28 +117,32 @@ export class Emitter<Events extends object> {
   }
 
   on<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): Unsubscribe {
+    if (typeof listener !== 'function')
+      throw new TypeError(`listener for "${String(event)}" must be a function`)
+    let set = this.#listeners.get(event)
+    if (set === undefined) this.#listeners.set(event, (set = new Set()))
     // Wrapped so the same function can be subscribed twice and unsubscribed independently.
     const entry = (payload: never) => listener(payload)
-    this.#listeners.set(event, [...(this.#listeners.get(event) ?? []), entry])
+    set.add(entry)
     return () => {
-      const list = this.#listeners.get(event)
-      if (list === undefined || !list.includes(entry)) return
-      const rest = list.filter((l) => l !== entry)
-      if (rest.length === 0) this.#listeners.delete(event)
-      else this.#listeners.set(event, rest)
+      set.delete(entry)
     }
   }
 
   /** Whether anyone listens: lets callers skip building a payload nobody reads. */
   has(event: keyof Events): boolean {
-    const list = this.#listeners.get(event)
-    return list !== undefined && list.length > 0
+    const set = this.#listeners.get(event)
+    return set !== undefined && set.size > 0
   }
 
+  /**
+   * Calls the listeners present when the emit began, each once: one that subscribes (or
+   * re-subscribes itself) during the emit is called from the next emit on, not in this one.
+   */
   emit<E extends keyof Events>(event: E, payload: Events[E]): void {
-    const list = this.#listeners.get(event)
-    if (list === undefined) return
-    for (const listener of list) {
+    const set = this.#listeners.get(event)
+    if (set === undefined || set.size === 0) return
+    for (const listener of Array.from(set)) {
       try {
         ;(listener as (payload: Events[E]) => void)(payload)
       } catch (error) {

@@ -13,22 +13,16 @@ interface Waiter<T> {
  * resources have neither.
  */
 export class Watchers<T> {
-  /**
-   * Replaced (never changed) when one subscribes or unsubscribes: a change calls the subscribers
-   * present when it began, so one that subscribes again is not called for that same change.
-   */
-  #subscribers: readonly Subscriber<T>[] | undefined = undefined
+  #subscribers: Set<Subscriber<T>> | undefined = undefined
   #ready: Waiter<T>[] | undefined = undefined
 
   subscribe(listener: Subscriber<T>): () => void {
+    this.#subscribers ??= new Set()
     // Wrapped so the same function can be subscribed twice and unsubscribed independently.
     const entry: Subscriber<T> = (value, previous) => listener(value, previous)
-    this.#subscribers = [...(this.#subscribers ?? []), entry]
+    this.#subscribers.add(entry)
     return () => {
-      const list = this.#subscribers
-      if (list === undefined || !list.includes(entry)) return
-      const rest = list.filter((s) => s !== entry)
-      this.#subscribers = rest.length === 0 ? undefined : rest
+      this.#subscribers?.delete(entry)
     }
   }
 
@@ -47,8 +41,9 @@ export class Watchers<T> {
   /** The value changed: calls every subscriber (a throwing one is reported) and resolves `ready()`. */
   changed(name: string, value: T, previous: T | undefined, report: (error: ListenerError) => void): void {
     const subscribers = this.#subscribers
-    if (subscribers !== undefined) {
-      for (const subscriber of subscribers) {
+    if (subscribers !== undefined && subscribers.size > 0) {
+      // Those present when the change began: one that subscribes again meanwhile waits for the next.
+      for (const subscriber of Array.from(subscribers)) {
         try {
           subscriber(value, previous)
         } catch (error) {
