@@ -1,10 +1,10 @@
 export type { Duration, DurationUnit } from './core/duration.js'
 export { parseDuration } from './core/duration.js'
+export { errorCodes } from './core/error-codes.js'
 export type { ErrorCode, ErrorJSON, EvergreenErrorOptions, ValueIssue } from './core/errors.js'
 export {
   DuplicateResourceError,
   EvergreenError,
-  errorCodes,
   InvalidValueError,
   ListenerError,
   LoadAbortedError,
@@ -32,13 +32,14 @@ export type {
 export type { HealthReport, ResourceHealth } from './core/health.js'
 export type { LoadInstrument } from './core/load.js'
 export type { ResourceOptions, ResourcesOptions, RetryOptions } from './core/options.js'
-export type { StartOptions } from './core/registry.js'
+export type { RemoveOptions, StartOptions } from './core/registry.js'
 export { Resources } from './core/registry.js'
 export type { LoadContext, Loader, ResourceSnapshot, Subscriber, WaitOptions } from './core/resource.js'
 export { Resource } from './core/resource.js'
 export type { ResourceStatus, ValueSource } from './core/state.js'
 export type { StandardIssue, StandardResult, StandardSchema, Validate } from './core/validation.js'
 export type { Clock, TimerHandle } from './scheduling/clock.js'
+export type { Codec } from './stores/codec.js'
 export type { EntryHead, FleetCoordinator, Lease } from './stores/fleet.js'
 export { layeredStore } from './stores/layered-store.js'
 export { memoryStore } from './stores/memory-store.js'

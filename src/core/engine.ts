@@ -1,16 +1,25 @@
 import type { Lease } from '../stores/fleet.js'
 import { allDone, both } from './async.js'
-import { LoadAbortedError, LoadTimeoutError, StoppedError, toLoadError } from './errors.js'
+import {
+  LoadAbortedError,
+  LoadTimeoutError,
+  StoppedError,
+  StoreError,
+  shorten,
+  toLoadError,
+} from './errors.js'
 import { errorEvent, loadEvent } from './events.js'
 import { FleetClaim } from './fleet-claim.js'
 import type { Profile } from './host.js'
 import { Load, type Loader, type LoadInstrument, type LoadOwner } from './load.js'
 import { Persistence } from './persistence.js'
 import { FIRST_SETTLED, ResourceRecord, SUPERSEDED } from './record.js'
+import { roundTrip } from './round-trip.js'
+import { setValue } from './set-value.js'
 import { settle } from './settle.js'
 import { applyLoadedAs } from './state.js'
 import { delayAfterLoad, jittered, jitteredUp, requestedDelay, retryDelay, splayPhase } from './timing.js'
-import { checked } from './validation.js'
+import { validatedLoad } from './validation.js'
 
 /**
  * The refresh machine of one resource: starts loads (or, in fleet mode, asks the fleet first),
@@ -72,25 +81,9 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     return this.startLoad().join()
   }
 
-  /**
-   * Takes `value` from outside: served at once, versioned, compared, saved and (fleet mode) announced
-   * as a load's would be; the next refresh is a full interval away; a load in flight is superseded.
-   */
+  /** Takes `value` from outside (see set-value.ts). */
   set(value: T): void {
-    if (this.closed) throw new StoppedError(this.name, this.closedWhy)
-    const now = this.host.time.now()
-    const previous = this.state.value
-    const equals = this.settings.equals as (a: T, b: T) => boolean
-    const changed = this.apply({ type: 'set', value, at: now, equals })
-    if (this.inflight !== undefined) this.flags |= SUPERSEDED
-    else if (this.refreshScheduled) this.#schedule(this.settings.interval, now)
-    if (changed) this.changed(previous, 'set')
-    const persistence = this.persistence
-    if (persistence !== undefined) {
-      if (this.fleet === undefined) persistence.save()
-      else persistence.track(this.fleet.push(() => persistence.save()))
-    }
-    this.settleFirst()
+    setValue(this, value)
   }
 
   /** Fleet mode: another replica announced `version`. */
@@ -125,6 +118,17 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     const saving = this.persistence?.saving
     if (saving !== undefined) done = done === undefined ? saving : allDone([done, saving])
     return done
+  }
+
+  /**
+   * The resource was removed: deletes its saved entry (after the writes in flight). Returns the
+   * deletion, or `undefined` without a store.
+   */
+  forgetSaved(): Promise<void> | undefined {
+    const why = `could not delete the saved value of removed resource "${shorten(this.name)}"`
+    return this.persistence?.forget((error) =>
+      this.host.report(StoreError.wrap(error, why, this.name), this.name, 'delete'),
+    )
   }
 
   /** Allows a stopped (not removed) resource to start again. */
@@ -203,24 +207,12 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     } catch (error) {
       result = Promise.reject(error)
     }
-    if (this.settings.validateLoads) result = this.#validated(result)
+    if (this.settings.validateLoads) result = validatedLoad(this.settings.check, this.name, result)
     load.done = settle(host.loads, this.loadIndex, result)
-  }
-
-  #validated(result: T | Promise<T>): Promise<T> {
-    const check = this.settings.check
-    if (check === undefined) return Promise.resolve(result)
-    return Promise.resolve(result).then((value) => checked(check, this.name, 'load', value) as Promise<T>)
   }
 
   requestDelay(ms: number): void {
     this.requestedDelay = requestedDelay(this.settings, ms)
-  }
-
-  /** The delay to schedule after a load: the one its loader asked for, else `base`. */
-  #after(base: number): number {
-    const requested = this.requestedDelay
-    return Number.isNaN(requested) ? base : requested
   }
 
   #instrumented(instrument: LoadInstrument, load: Load<T>): T | Promise<T> {
@@ -256,7 +248,28 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
   }
 
   succeeded(load: Load<T>, value: T): void {
-    if (!this.#detach(load)) return // timed out, aborted or superseded: a late result is discarded
+    if (load.lease !== undefined && !load.settled && this.host.time.now() > load.leaseUntil) {
+      // The lease ran out before the load finished (the process was paused, say): another replica
+      // may hold it and load now. The value is not written, and not served: one version, one value.
+      const error = new LoadAbortedError(this.name, 'its fleet lease expired before the load finished')
+      load.abort(error)
+      this.failed(load, error)
+      return
+    }
+    const codec = this.persistence === undefined ? undefined : this.settings.store?.codec
+    if (codec !== undefined && !load.settled) {
+      // Served as every other replica and a restarted process will read it: one value per version.
+      const trip = roundTrip(codec, value, this.name)
+      if (trip.error === undefined) value = trip.value as T
+      else if (this.fleet !== undefined) {
+        // No replica may serve a value the others cannot read.
+        this.failed(load, trip.error)
+        return
+      }
+      // Outside fleet mode the value is served as loaded; its write fails and is reported.
+    }
+    if (load.settled) return // timed out, aborted or superseded: a late result is discarded
+    if (!this.#detach(load)) return
     const host = this.host
     const now = host.time.now()
     const state = this.state
@@ -281,7 +294,7 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     // Read before the next refresh is scheduled: the start shares its field with the due time.
     const duration = now - this.startedAt
     applyLoadedAs(state, value, now, changed, lease?.token)
-    this.#schedule(this.#after(delayAfterLoad(this.settings, state.loads, this.splayPhase)), now)
+    this.#schedule(delayAfterLoad(this.settings, state.loads, this.splayPhase), now)
     if (host.events.has('load')) {
       host.events.emit('load', loadEvent(this.name, duration, changed, state.version, load.attempt))
     }
@@ -290,7 +303,7 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     if (persistence !== undefined) {
       const saved = persistence.save()
       // The lease is held until the write landed, so no other replica reloads in between.
-      if (lease !== undefined) this.#releaseAfter(persistence, saved, lease)
+      if (this.fleet !== undefined) this.#releaseAfter(persistence, saved, this.fleet, lease)
     } else if (lease !== undefined) this.fleet?.release(lease)
     load.resolve(state.value as T)
     this.settleFirst()
@@ -299,15 +312,23 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
   /** A load superseded while it ran: the value it would replace stays; the next refresh is as after a load. */
   #discard(load: Load<T>, now: number): void {
     this.flags &= ~SUPERSEDED
-    this.#schedule(this.#after(this.settings.interval), now)
-    const lease = load.lease
-    if (lease !== undefined) this.fleet?.release(lease)
+    this.#schedule(this.settings.interval, now)
+    if (load.lease !== undefined) this.fleet?.release(load.lease)
     load.resolve(this.state.value as T)
     this.settleFirst()
   }
 
-  #releaseAfter(persistence: Persistence<T>, saved: Promise<void>, lease: Lease): void {
-    persistence.track(saved.then(() => this.fleet?.release(lease)))
+  #releaseAfter(
+    persistence: Persistence<T>,
+    saved: Promise<void>,
+    fleet: FleetClaim<T>,
+    lease: Lease | undefined,
+  ): void {
+    persistence.track(
+      saved
+        .then(() => (lease === undefined ? undefined : fleet.release(lease)))
+        .then(() => fleet.afterWrite()),
+    )
   }
 
   failed(load: Load<T>, cause: unknown): void {
@@ -321,10 +342,7 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     const now = host.time.now()
     this.flags &= ~SUPERSEDED
     this.apply({ type: 'failed', error, at: now })
-    const retryIn = this.#schedule(
-      this.#after(retryDelay(this.settings, this.state.consecutiveFailures)),
-      now,
-    )
+    const retryIn = this.#schedule(retryDelay(this.settings, this.state.consecutiveFailures), now)
     if (host.events.has('error')) {
       host.events.emit('error', errorEvent(this.name, error, load.attempt, retryIn, this.state.hasValue))
     }
@@ -340,7 +358,10 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
 
   // ---- scheduling ----------------------------------------------------------------------------
 
-  /** Schedules the next load `base` ms from `now`, give or take the jitter. Returns the delay. */
+  /**
+   * Schedules the next load `base` ms from `now`, give or take the jitter, or after the delay the
+   * load that just settled asked for with `refreshIn` (jitter only added). Returns the delay.
+   */
   #schedule(base: number, now?: number): number {
     const host = this.host
     const requested = this.requestedDelay
@@ -348,11 +369,11 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     if (this.closed || !host.started) {
       host.scheduler.cancel(this)
       this.stepTo('settle')
-      return base
+      return Number.isNaN(requested) ? base : requested
     }
-    const delay = !Number.isNaN(requested)
-      ? jitteredUp(this.settings, base, host.random)
-      : jittered(this.settings, base, host.random)
+    const delay = Number.isNaN(requested)
+      ? jittered(this.settings, base, host.random)
+      : jitteredUp(this.settings, requested, host.random)
     host.scheduler.schedule(this, delay, now)
     this.stepTo('schedule')
     return delay

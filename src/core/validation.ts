@@ -178,6 +178,17 @@ export async function admission(
   }
 }
 
+/** A load's result, checked (`validateLoads`): rejects with an {@link InvalidValueError} if invalid. */
+export function validatedLoad<T>(
+  check: Check | undefined,
+  resource: string,
+  result: T | Promise<T>,
+): Promise<T> {
+  const loaded = Promise.resolve(result)
+  if (check === undefined) return loaded
+  return loaded.then((value) => checked(check, resource, 'load', value) as Promise<T>)
+}
+
 /** The validation settings of a resource. */
 export interface ValidationSettings {
   readonly check: Check | undefined

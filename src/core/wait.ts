@@ -120,13 +120,19 @@ export interface StartOptions {
   signal?: AbortSignal
 }
 
-/** Checks the options of `start()`: whether to wait, for how long at most, and the caller's signal. */
-export function startWait(options: StartOptions): {
-  wait: boolean
-  within: number | undefined
-  caller: Wait
-} {
-  const { wait, within: given, ...rest } = options
+/** What `start()` was asked: whether to wait, for how long at most, and the caller's signal. */
+export interface StartWait {
+  readonly wait: boolean
+  readonly within: number | undefined
+  readonly caller: Wait
+}
+
+/** Checks the options of `start()`; throws an `OptionTypeError`/`OptionRangeError` for a bad call. */
+export function startWait(options: unknown): StartWait {
+  if (options === undefined) return { wait: false, within: undefined, caller: NO_WAIT_LIMIT }
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new OptionTypeError('start options', 'an object', options)
+  const { wait, within: given, ...rest } = options as StartOptions
   if (wait !== undefined && typeof wait !== 'boolean')
     throw new OptionTypeError('start options.wait', 'a boolean', wait)
   const within = given === undefined ? undefined : positiveDuration(given, 'start options.within', true)

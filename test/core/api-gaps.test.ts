@@ -58,9 +58,10 @@ describe('start({ wait: true, within })', () => {
   it('implies wait, refuses wait: false with it, and checks its duration', async () => {
     const resources = registry()
     resources.define('pods', () => 'x')
-    expect(await rejection(resources.start({ wait: false, within: '1s' }))).toBeInstanceOf(OptionRangeError)
-    expect(await rejection(resources.start({ within: -1 }))).toBeInstanceOf(OptionRangeError)
-    expect(await rejection(resources.start({ within: 'soon' as never }))).toBeInstanceOf(OptionTypeError)
+    // A bad call throws at the call, as every bad call of start does.
+    expect(() => resources.start({ wait: false, within: '1s' })).toThrow(OptionRangeError)
+    expect(() => resources.start({ within: -1 })).toThrow(OptionRangeError)
+    expect(() => resources.start({ within: 'soon' as never })).toThrow(OptionTypeError)
     await resources.start({ within: '1s' })
     expect(resources.get('pods')).toBe('x')
   })
