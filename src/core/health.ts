@@ -40,6 +40,27 @@ export interface HealthReport {
   /** Ms by which the earliest scheduled task is overdue (0 when none is): a liveness probe's measure. */
   readonly lag: number
   readonly resources: readonly ResourceHealth[]
+  /** One summary row per family (not one per key). */
+  readonly families: readonly FamilyHealth[]
+}
+
+/** Summary of one family, as reported by `Resources.status`. */
+export interface FamilyHealth {
+  readonly name: string
+  /** Keys held. */
+  readonly size: number
+  readonly hits: number
+  readonly misses: number
+  /** hits / (hits + misses), or 0 before any read. */
+  readonly hitRatio: number
+  /** Loader calls. */
+  readonly loads: number
+  /** Failed loads. */
+  readonly failures: number
+  /** Keys dropped to keep the bounds or for being idle. */
+  readonly evictions: number
+  /** Keys whose last load failed. */
+  readonly failing: number
 }
 
 /** Whether a resource of `status` counts against the registry's readiness. */

@@ -1,3 +1,4 @@
+import { type FamilyOptions, type KeyLoader, RegistryFamilies } from '../families/registry-families.js'
 import { Deadlines } from '../scheduling/deadlines.js'
 import { Limiter } from '../scheduling/limiter.js'
 import { Scheduler } from '../scheduling/scheduler.js'
@@ -87,6 +88,7 @@ const STOP_GRACE_MS = 1_000
 export class Resources implements Iterable<string>, AsyncDisposable {
   readonly #settings: RegistrySettings
   readonly #resources = new Map<string, Resource<unknown>>()
+  readonly #families: RegistryFamilies
   readonly #events: Emitter<ResourcesEvents>
   readonly #host: EngineHost & { started: boolean }
   #run: RunState = STOPPED_STATE
@@ -129,6 +131,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
         }
       },
     }
+    this.#families = new RegistryFamilies(this.#host)
     this.#stores = new RegistryStores(this, settings.clock, report, (name, version) => {
       const resource = this.#resources.get(name)
       if (resource !== undefined) engineOf(resource).announced(version)
@@ -158,7 +161,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       throw new OptionTypeError('name', 'a non-empty string', name)
     if (typeof loader !== 'function')
       throw new OptionTypeError(`loader" of resource "${name}`, 'a function', loader)
-    if (this.#resources.has(name)) throw new DuplicateResourceError(name)
+    if (this.#resources.has(name) || this.#families.has(name)) throw new DuplicateResourceError(name)
     const defaults = this.#settings.defaults
     // Resources defined without options share the registry's settings (and profile) as they are.
     const settings = options === undefined ? defaults : resolveSettings(defaults, options, name)
@@ -171,6 +174,11 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     return resource
   }
 
+  /** Always-warm values for keys not known in advance, bounded, warm while read (docs/families.md). */
+  family<V, K = string | number>(name: string, loader: KeyLoader<V>, options?: FamilyOptions<K, V>) {
+    return this.#families.add(name, loader, options, this.#settings.defaults, this.#resources.has(name))
+  }
+
   /**
    * The last good value of `name`, as `unknown`: the registry does not know the type of a value
    * read by name. Use the handle `define` returned for a typed read, or narrow (or cast) explicitly.
@@ -178,7 +186,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
    */
   get(name: string): unknown {
     const resource = this.#resources.get(name)
-    if (resource === undefined) throw new UndefinedResourceError(name)
+    if (resource === undefined) throw this.#families.unknown(name)
     return resource.get()
   }
 
@@ -188,16 +196,17 @@ export class Resources implements Iterable<string>, AsyncDisposable {
    */
   resource(name: string): Resource<unknown> {
     const resource = this.#resources.get(name)
-    if (resource === undefined) throw new UndefinedResourceError(name)
+    if (resource === undefined) throw this.#families.unknown(name)
     return resource
   }
 
   has(name: string): boolean {
-    return this.#resources.has(name)
+    return this.#resources.has(name) || this.#families.has(name)
   }
 
   /** Removes `name`: stops its refresh and aborts its load. Its saved value, if any, is kept. */
   remove(name: string): boolean {
+    if (this.#families.remove(name)) return true
     const resource = this.#resources.get(name)
     if (resource === undefined) return false
     this.#resources.delete(name)
@@ -205,18 +214,18 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     return true
   }
 
-  /** Number of resources. */
+  /** Number of resources and families. */
   get size(): number {
-    return this.#resources.size
+    return this.#resources.size + this.#families.size
   }
 
-  /** Names of the resources, in order of definition. */
+  /** Names of the resources, in order of definition, then of the families. */
   names(): string[] {
-    return [...this.#resources.keys()]
+    return [...this.#resources.keys(), ...this.#families.names()]
   }
 
   [Symbol.iterator](): Iterator<string> {
-    return this.#resources.keys()
+    return this.names()[Symbol.iterator]()
   }
 
   /** Whether the background loop is running. */
@@ -261,6 +270,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       engine.reopen()
       engine.start(index++, count)
     }
+    this.#families.start()
   }
 
   /**
@@ -282,6 +292,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       const done = engineOf(resource).stop(false)
       if (done !== undefined) pending.push(done)
     }
+    this.#families.stop(pending)
     this.#host.scheduler.clear()
     let drained: Promise<void>
     if (run.kind === 'stopping') {
@@ -347,7 +358,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     }
     const next = this.#host.scheduler.nextAt
     const lag = this.#host.started && next < now ? Math.round(now - next) : 0
-    return { healthy, started: this.#host.started, lag, resources }
+    return { healthy, started: this.#host.started, lag, resources, families: this.#families.status() }
   }
 
   /** Listens to an event; returns the function that stops listening. */
