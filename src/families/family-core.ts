@@ -11,6 +11,15 @@ import { FamilyTable } from './family-table.js'
 import { type FlightOwner, KeyFlight, type KeyLoader } from './key-flight.js'
 import { weigh } from './weigh.js'
 
+/**
+ * The bit of a key's phase byte that says it was read since its last due refresh. A read sets it
+ * instead of reading the clock (a clock read costs several times a whole warm read); the due pass
+ * turns it into `lastReadAt`, so a key is dropped at the first due refresh at least `idleTimeout`
+ * after its last read, never earlier (at most one interval later).
+ */
+export const READ = 0x80
+const PHASE = 0x7f
+
 /** Due refreshes handled in one run of the family's task before it yields to the scheduler. */
 const PASS_LIMIT = 512
 
@@ -65,7 +74,8 @@ export class FamilyCore<V> implements FlightOwner<V> {
 
   #step(slot: number, event: LifecycleEvent): void {
     const t = this.table.table
-    t.setPhase(slot, step(t.phase(slot) as Phase, event))
+    const byte = t.phase(slot)
+    t.setPhase(slot, (byte & READ) | step((byte & PHASE) as Phase, event))
   }
 
   // ---- loads -------------------------------------------------------------------------------
@@ -323,6 +333,11 @@ export class FamilyCore<V> implements FlightOwner<V> {
       handled++
       t.setNextDueAt(slot, 0)
       this.#step(slot, 'settle')
+      const byte = t.phase(slot)
+      if (byte & READ) {
+        t.setLastReadAt(slot, now)
+        t.setPhase(slot, byte & PHASE)
+      }
       if (now - t.lastReadAt(slot) >= idle) {
         table.delete(key)
         this.errors.delete(key)
@@ -348,7 +363,11 @@ export class FamilyCore<V> implements FlightOwner<V> {
     const now = this.now()
     const interval = this.options.settings.interval
     for (const slot of t.slots()) {
-      if (t.version(slot) > 0 && t.phase(slot) !== SCHEDULED && !this.flights.has(t.keyAt(slot) as string)) {
+      if (
+        t.version(slot) > 0 &&
+        (t.phase(slot) & PHASE) !== SCHEDULED &&
+        !this.flights.has(t.keyAt(slot) as string)
+      ) {
         this.schedule(slot, Math.max(1, interval * this.host.random()), now)
       }
     }
@@ -361,7 +380,7 @@ export class FamilyCore<V> implements FlightOwner<V> {
     const t = this.table.table
     for (const slot of t.slots()) {
       t.setNextDueAt(slot, 0)
-      if (t.phase(slot) === SCHEDULED) t.setPhase(slot, IDLE)
+      if ((t.phase(slot) & PHASE) === SCHEDULED) t.setPhase(slot, (t.phase(slot) & READ) | IDLE)
     }
     const pending: Promise<void>[] = []
     for (const flight of [...this.flights.values()]) {

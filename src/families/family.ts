@@ -8,7 +8,7 @@ import {
 } from '../core/errors.js'
 import type { EngineHost } from '../core/host.js'
 import { isLoading, type Phase } from '../core/state.js'
-import { FamilyCore } from './family-core.js'
+import { FamilyCore, READ } from './family-core.js'
 import type { FamilySettings } from './family-options.js'
 import type { KeyFlight, KeyLoader } from './key-flight.js'
 
@@ -120,19 +120,20 @@ export class Family<V, K = string | number> {
     }
     const table = core.table
     const slot = table.read(name)
-    const now = core.now()
     if (slot !== -1) {
       const t = table.table
-      t.setLastReadAt(slot, now)
+      t.setPhase(slot, t.phase(slot) | READ)
       if (t.version(slot) > 0) {
         core.hits++
-        if (now - t.updatedAt(slot) > core.options.settings.maxStale) {
+        const maxStale = core.options.settings.maxStale
+        if (maxStale !== Number.POSITIVE_INFINITY && core.now() - t.updatedAt(slot) > maxStale) {
           if (!core.flights.has(name) && !core.closed) core.load(name)
           return undefined
         }
         return t.valueAt(slot)
       }
     }
+    const now = core.now()
     core.misses++
     if (!core.closed) this.#coldLoad(name, slot, now)
     return undefined
@@ -167,15 +168,19 @@ export class Family<V, K = string | number> {
     if (core.closed) return Promise.reject(new StoppedError(this.name, 'was removed'))
     const table = core.table
     const slot = table.read(name)
-    const now = core.now()
     if (slot !== -1) {
       const t = table.table
-      t.setLastReadAt(slot, now)
-      if (t.version(slot) > 0 && now - t.updatedAt(slot) <= core.options.settings.maxStale) {
+      t.setPhase(slot, t.phase(slot) | READ)
+      const maxStale = core.options.settings.maxStale
+      if (
+        t.version(slot) > 0 &&
+        (maxStale === Number.POSITIVE_INFINITY || core.now() - t.updatedAt(slot) <= maxStale)
+      ) {
         core.hits++
         return Promise.resolve(t.valueAt(slot) as V)
       }
     }
+    const now = core.now()
     core.misses++
     const flight =
       slot !== -1 && table.table.version(slot) > 0 ? core.load(name) : this.#coldLoad(name, slot, now)
@@ -239,7 +244,7 @@ export class Family<V, K = string | number> {
       version: t.version(slot),
       updatedAt: hasValue ? Math.round(time.toWall(t.updatedAt(slot))) : undefined,
       age: hasValue ? now - t.updatedAt(slot) : undefined,
-      loading: core.flights.has(name) || isLoading(t.phase(slot) as Phase),
+      loading: core.flights.has(name) || isLoading((t.phase(slot) & ~READ) as Phase),
       consecutiveFailures: t.failures(slot),
       error: core.errors.get(name),
       nextRefreshAt: hasValue && due > 0 ? Math.round(time.toWall(due)) : undefined,
