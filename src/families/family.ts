@@ -122,7 +122,8 @@ export class Family<V, K = string | number> {
     const slot = table.read(name)
     if (slot !== -1) {
       const t = table.table
-      t.setPhase(slot, t.phase(slot) | READ)
+      const phase = t.phase(slot)
+      if (phase < READ) t.setPhase(slot, phase | READ)
       if (t.version(slot) > 0) {
         core.hits++
         const maxStale = core.options.settings.maxStale
