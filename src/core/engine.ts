@@ -1,6 +1,6 @@
 import type { Lease } from '../stores/fleet.js'
 import { allDone, both } from './async.js'
-import { LoadAbortedError, LoadError, LoadTimeoutError, StoppedError } from './errors.js'
+import { LoadAbortedError, LoadTimeoutError, StoppedError, toLoadError } from './errors.js'
 import { errorEvent, loadEvent } from './events.js'
 import { FleetClaim } from './fleet-claim.js'
 import type { Profile } from './host.js'
@@ -8,7 +8,7 @@ import { Load, type Loader, type LoadInstrument, type LoadOwner } from './load.j
 import { Persistence } from './persistence.js'
 import { FIRST_SETTLED, ResourceRecord } from './record.js'
 import { settle } from './settle.js'
-import { applyLoaded } from './state.js'
+import { applyLoadedAs } from './state.js'
 import { delayAfterLoad, jittered, retryDelay, splayPhase } from './timing.js'
 
 /**
@@ -38,7 +38,10 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     if (persistence === undefined || persistence.restoring !== undefined) return
     this.stepTo('restore')
     persistence.restore()
-    ;(persistence.restoring as Promise<void> | undefined)?.then(() => this.stepTo('restored'))
+  }
+
+  restoreEnded(): void {
+    this.stepTo('restored')
   }
 
   /**
@@ -218,10 +221,19 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     const state = this.state
     const previous = state.value
     const lease = load.lease
-    const equals = this.settings.equals as (a: T, b: T) => boolean
+    // The user's equals runs first: if it throws, the load fails with that cause, the value is kept.
+    let changed = true
+    if (state.hasValue) {
+      try {
+        changed = !(this.settings.equals as (a: T, b: T) => boolean)(state.value as T, value)
+      } catch (error) {
+        this.#fail(load, error)
+        return
+      }
+    }
     // Read before the next refresh is scheduled: the start shares its field with the due time.
     const duration = now - this.startedAt
-    const changed = applyLoaded(state, value, now, equals, lease?.token)
+    applyLoadedAs(state, value, now, changed, lease?.token)
     this.#schedule(delayAfterLoad(this.settings, state.loads, this.splayPhase), now)
     if (host.events.has('load')) {
       host.events.emit('load', loadEvent(this.name, duration, changed, state.version, load.attempt))
@@ -242,10 +254,13 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
   }
 
   failed(load: Load<T>, cause: unknown): void {
-    if (!this.#detach(load)) return
+    if (this.#detach(load)) this.#fail(load, cause)
+  }
+
+  /** Fails `load`, already detached: keeps the value, schedules the retry, tells who listens. */
+  #fail(load: Load<T>, cause: unknown): void {
     const host = this.host
-    const error =
-      cause instanceof LoadError && cause.resource === this.name ? cause : new LoadError(this.name, cause)
+    const error = toLoadError(this.name, cause)
     const now = host.time.now()
     this.apply({ type: 'failed', error, at: now })
     const retryIn = this.#schedule(retryDelay(this.settings, this.state.consecutiveFailures), now)

@@ -1,15 +1,68 @@
 /** Shows a value given to an option in an error message, briefly and without throwing. */
 export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`
-  if (typeof value === 'bigint') return `${value}n`
-  if (value === null || typeof value !== 'object') return String(value)
   try {
-    const json = JSON.stringify(value)
-    return json.length > 80 ? `${json.slice(0, 77)}...` : json
+    if (typeof value === 'string') return JSON.stringify(shorten(value, QUOTE))
+    if (typeof value === 'function')
+      return `a function (${shorten(String(value.name), QUOTE) || 'anonymous'})`
+    if (typeof value === 'bigint') return shorten(`${value}n`, QUOTE)
+    if (value === null || typeof value !== 'object') return String(value)
+    const budget = { left: QUOTE }
+    const text = quote(value, budget, 0)
+    return budget.left < 0 ? `${text.slice(0, QUOTE - 3)}...` : text
   } catch {
-    return Object.prototype.toString.call(value)
+    // A Proxy whose traps throw, a getter that throws: nothing more can be said of it safely.
+    return 'an uninspectable value'
   }
+}
+
+/** Characters a quote of a received value may take. */
+const QUOTE = 80
+
+function shorten(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text
+}
+
+/**
+ * JSON-like text of `value`, its work bounded by `budget` (characters) whatever the size of the
+ * value: a two-million-row array is quoted by its first rows, never stringified whole.
+ */
+function quote(value: unknown, budget: { left: number }, depth: number): string {
+  if (budget.left < 0) return ''
+  let text: string
+  if (typeof value === 'string') text = JSON.stringify(shorten(value, budget.left + 2))
+  else if (typeof value === 'bigint') text = `${value}n`
+  else if (typeof value === 'function') text = '"[function]"'
+  else if (value === undefined) text = 'null'
+  else if (value === null || typeof value !== 'object') text = String(value)
+  else if (depth > 4) text = '"[object]"'
+  else if (typeof (value as { toJSON?: unknown }).toJSON === 'function' && depth < 4) {
+    return quote((value as { toJSON: () => unknown }).toJSON(), budget, depth + 1)
+  } else if (Array.isArray(value)) {
+    const parts: string[] = []
+    budget.left -= 2
+    for (let i = 0; i < value.length && budget.left >= 0; i++) {
+      const part = quote(value[i], budget, depth + 1)
+      parts.push(part)
+      budget.left -= 1
+    }
+    return `[${parts.join(',')}]`
+  } else {
+    const parts: string[] = []
+    budget.left -= 2
+    for (const key in value) {
+      if (budget.left < 0) break
+      if (!Object.hasOwn(value, key)) continue
+      const item = (value as Record<string, unknown>)[key]
+      // As JSON: keys of undefined and functions are left out.
+      if (item === undefined || typeof item === 'function') continue
+      const name = JSON.stringify(shorten(key, QUOTE))
+      budget.left -= name.length + 2
+      parts.push(`${name}:${quote(item, budget, depth + 1)}`)
+    }
+    return `{${parts.join(',')}}`
+  }
+  budget.left -= text.length
+  return text
 }
 
 /** Stable codes carried by every evergreen error. */
@@ -48,7 +101,7 @@ export class EvergreenError extends Error {
 
   /**
    * What `JSON.stringify` writes: code, name, message, resource and the cause's message, with
-   * credentials (URL user-info, `password=…`) redacted and each text cut to {@link JSON_TEXT_MAX}.
+   * credentials (URL user-info, `password=…`) redacted and each text cut to 300 characters.
    */
   toJSON(): ErrorJSON {
     const cause = this.cause
@@ -58,7 +111,7 @@ export class EvergreenError extends Error {
       try {
         json.cause = safeText(causeMessage(cause))
       } catch {
-        json.cause = 'a cause that could not be read' // a hostile Proxy: the report must not throw
+        json.cause = 'an uninspectable value' // a hostile Proxy: the report must not throw
       }
     }
     return json
@@ -78,7 +131,7 @@ export interface ErrorJSON {
 /** Longest text an error's JSON carries, in characters. */
 export const JSON_TEXT_MAX = 300
 
-/** `text` without credentials (URL user-info, `password=…`, `token: …`), cut to {@link JSON_TEXT_MAX}. */
+/** `text` without credentials (URL user-info, `password=…`, `token: …`), cut to 300 characters. */
 export function safeText(text: string): string {
   const redacted = String(text)
     .replace(/(\/\/)[^\s/@]*@/g, '$1***@')
@@ -160,6 +213,20 @@ export class LoadError extends EvergreenError {
       if (typeof limit === 'number') errors.stackTraceLimit = limit
     }
   }
+}
+
+/**
+ * `cause` as the `LoadError` of resource `name`: itself when it is one for that resource, else a
+ * `LoadError` wrapping it. Never throws, whatever `cause` is (a Proxy whose traps throw included).
+ */
+export function toLoadError(name: string, cause: unknown): LoadError {
+  let own = false
+  try {
+    own = cause instanceof LoadError && cause.resource === name
+  } catch {
+    // A Proxy whose getPrototypeOf (or get) trap throws is no LoadError of ours.
+  }
+  return own ? (cause as LoadError) : new LoadError(name, cause)
 }
 
 /** A load did not settle within the resource's `timeout`; its signal was aborted. */
@@ -266,7 +333,18 @@ export const errorCodes = {
   E_STORE: StoreError,
 } as const satisfies Record<ErrorCode, abstract new (...args: never[]) => EvergreenError>
 
+/** What a cause says about itself, bounded, and without throwing whatever it is. */
 function causeMessage(cause: unknown): string {
-  if (cause instanceof Error) return String(cause.message)
+  try {
+    if (cause instanceof Error) {
+      const message: unknown = cause.message
+      return typeof message === 'string' ? shorten(message, MESSAGE) : describe(message)
+    }
+  } catch {
+    return 'an uninspectable value'
+  }
   return describe(cause)
 }
+
+/** Characters of a cause's message kept in the message of the error that wraps it. */
+const MESSAGE = 1_000

@@ -135,10 +135,14 @@ export class Emitter<Events extends object> {
     return set !== undefined && set.size > 0
   }
 
+  /**
+   * Calls the listeners present when the emit began, each once: one that subscribes (or
+   * re-subscribes itself) during the emit is called from the next emit on, not in this one.
+   */
   emit<E extends keyof Events>(event: E, payload: Events[E]): void {
     const set = this.#listeners.get(event)
-    if (set === undefined) return
-    for (const listener of set) {
+    if (set === undefined || set.size === 0) return
+    for (const listener of Array.from(set)) {
       try {
         ;(listener as (payload: Events[E]) => void)(payload)
       } catch (error) {

@@ -1,3 +1,6 @@
+/** Slots an empty table keeps; a larger one is dropped when its last load leaves. */
+const EMPTY_KEEPS = 1024
+
 /**
  * The loads in flight of a registry, in one dense array; a resource keeps only its load's index.
  *
@@ -9,11 +12,9 @@
  *
  * Each stored load gets a ticket, unique among the last 2^30 loads, so whoever holds an index can
  * tell whether it still names its load. Freed indices are reused first, so the table stays as large
- * as the most loads ever in flight at once, at about 12 bytes for each.
+ * as the most loads in flight at once, at about 12 bytes for each; once it empties, a large table is
+ * dropped, so the burst of first loads at start does not keep its room.
  */
-/** Slots an empty table keeps; a larger one is dropped when its last load leaves. */
-const EMPTY_KEEPS = 1024
-
 export class LoadTable<L extends object> {
   #loads: (L | undefined)[] = []
   /**

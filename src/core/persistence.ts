@@ -13,6 +13,8 @@ export interface PersistenceOwner<T> {
   apply(action: ResourceAction<T>): boolean
   /** A saved entry was read at start. */
   restored(entry: StoreEntry): void
+  /** The read at start is over, whatever it found. */
+  restoreEnded(): void
   /** Fleet mode: the store refused our write; the shared entry is to be taken. */
   adoptRefused(): Promise<void>
   /** Whether the resource runs in fleet mode. */
@@ -77,10 +79,12 @@ export class Persistence<T> {
       (saved) => {
         this.restoring = undefined
         if (saved !== undefined && !owner.closed) owner.restored(saved)
+        owner.restoreEnded()
       },
       (error: unknown) => {
         this.restoring = undefined
         owner.storeFailed('read', error)
+        owner.restoreEnded()
       },
     )
   }

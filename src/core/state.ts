@@ -232,6 +232,21 @@ export function applyLoaded<T>(
   version: number | undefined,
 ): boolean {
   const replaced = !state.hasValue || !equals(state.value as T, value)
+  applyLoadedAs(state, value, at, replaced, version)
+  return replaced
+}
+
+/**
+ * {@link applyLoaded} with the comparison already made (`replaced`: the value differs, or there was
+ * none): the caller ran the user's `equals` itself, so a throw from it can fail the load instead.
+ */
+export function applyLoadedAs<T>(
+  state: MutableState<T>,
+  value: T,
+  at: number,
+  replaced: boolean,
+  version: number | undefined,
+): void {
   if (replaced) state.value = value
   state.hasValue = true
   state.source = 'load'
@@ -241,7 +256,6 @@ export function applyLoaded<T>(
   state.loads++
   state.consecutiveFailures = 0
   state.failingSince = Number.NaN
-  return replaced
 }
 
 /** The status of `state` at (monotonic) clock time `now`. */

@@ -41,8 +41,9 @@ export class Watchers<T> {
   /** The value changed: calls every subscriber (a throwing one is reported) and resolves `ready()`. */
   changed(name: string, value: T, previous: T | undefined, report: (error: ListenerError) => void): void {
     const subscribers = this.#subscribers
-    if (subscribers !== undefined) {
-      for (const subscriber of subscribers) {
+    if (subscribers !== undefined && subscribers.size > 0) {
+      // Those present when the change began: one that subscribes again meanwhile waits for the next.
+      for (const subscriber of Array.from(subscribers)) {
         try {
           subscriber(value, previous)
         } catch (error) {

@@ -27,7 +27,7 @@ export interface ResourceRow {
   readonly durations: readonly number[]
   /** Recent errors, oldest first. */
   readonly errors: readonly RecentError[]
-  /** The value, only when exposed: its JSON (cut to {@link VALUE_JSON_MAX} characters). */
+  /** The value, only when exposed: its JSON (cut to 4,096 characters). */
   readonly value?: string
 }
 

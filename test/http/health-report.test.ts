@@ -145,7 +145,7 @@ describe('toJSON() of errors', () => {
       name: 'ResourceStaleError',
       message: 'resource "r" is stale: its value is 10 ms old (maxStale 5 ms)',
       resource: 'r',
-      cause: 'a cause that could not be read',
+      cause: 'an uninspectable value',
     })
     expect(new LoadError('r', 'plain string').toJSON().cause).toBe('"plain string"')
   })
