@@ -13,7 +13,6 @@ import {
   OptionTypeError,
   StoreError,
   SyncError,
-  UndefinedResourceError,
 } from './errors.js'
 import { Emitter, type ResourcesEvents, storeErrorEvent, type Unsubscribe } from './events.js'
 import { type HealthReport, isoTime, isUnhealthy, type ResourceHealth } from './health.js'

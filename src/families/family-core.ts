@@ -9,6 +9,7 @@ import { DueQueue } from './due-queue.js'
 import type { FamilySettings } from './family-options.js'
 import { FamilyTable } from './family-table.js'
 import { type FlightOwner, KeyFlight, type KeyLoader } from './key-flight.js'
+import type { KeyTable } from './key-table.js'
 import { weigh } from './weigh.js'
 
 /**
@@ -33,6 +34,10 @@ const PASS_LIMIT = 512
  */
 export class FamilyCore<V> implements FlightOwner<V> {
   readonly table: FamilyTable<V>
+  /** The table's storage, for the read path. */
+  readonly keys: KeyTable<V>
+  /** The `maxStale` of every key, in ms. */
+  readonly maxStale: number
   readonly flights = new Map<string, KeyFlight<V>>()
   /** The last error of each key whose last load failed. */
   readonly errors = new Map<string, LoadError>()
@@ -60,6 +65,8 @@ export class FamilyCore<V> implements FlightOwner<V> {
       policy: options.policy,
       onEvict: (key) => this.errors.delete(key),
     })
+    this.keys = this.table.table
+    this.maxStale = options.settings.maxStale
     this.#task = new Task(() => this.#pass())
     this.#tokens = options.failureBudget
   }

@@ -112,32 +112,44 @@ export class Family<V, K = string | number> {
    */
   get(key: K): V | undefined {
     const core = this.#core
-    let name: string
-    try {
-      name = typeof key === 'string' ? key : this.#key(key)
-    } catch {
-      return undefined
-    }
-    const table = core.table
-    const slot = table.read(name)
+    const name = typeof key === 'string' ? key : this.#safeKey(key)
+    if (name === undefined) return undefined
+    const slot = core.table.read(name)
     if (slot !== -1) {
-      const t = table.table
+      const t = core.keys
       const phase = t.phase(slot)
       if (phase < READ) t.setPhase(slot, phase | READ)
       if (t.version(slot) > 0) {
         core.hits++
-        const maxStale = core.options.settings.maxStale
-        if (maxStale !== Number.POSITIVE_INFINITY && core.now() - t.updatedAt(slot) > maxStale) {
-          if (!core.flights.has(name) && !core.closed) core.load(name)
-          return undefined
+        if (core.maxStale !== Number.POSITIVE_INFINITY && core.now() - t.updatedAt(slot) > core.maxStale) {
+          return this.#stale(name)
         }
         return t.valueAt(slot)
       }
     }
-    const now = core.now()
-    core.misses++
-    if (!core.closed) this.#coldLoad(name, slot, now)
+    this.#coldGet(name, slot)
     return undefined
+  }
+
+  // Off the hot path of `get`, so it stays small enough to inline.
+  #safeKey(key: K): string | undefined {
+    try {
+      return this.#key(key)
+    } catch {
+      return undefined
+    }
+  }
+
+  #stale(name: string): undefined {
+    const core = this.#core
+    if (!core.flights.has(name) && !core.closed) core.load(name)
+    return undefined
+  }
+
+  #coldGet(name: string, slot: number): void {
+    const core = this.#core
+    core.misses++
+    if (!core.closed) this.#coldLoad(name, slot, core.now())
   }
 
   /** Starts a cold key's load unless it is in its backoff; the flight, or the error to give at once. */
