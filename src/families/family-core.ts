@@ -1,4 +1,4 @@
-import { describe, LoadAbortedError, LoadError, LoadTimeoutError } from '../core/errors.js'
+import { LoadAbortedError, LoadError, LoadTimeoutError } from '../core/errors.js'
 import type { EngineHost } from '../core/host.js'
 import { Load } from '../core/load.js'
 import { settle } from '../core/settle.js'
@@ -6,9 +6,10 @@ import { IDLE, type LifecycleEvent, type Phase, SCHEDULED, step } from '../core/
 import { jittered, retryDelay } from '../core/timing.js'
 import { Task } from '../scheduling/scheduler.js'
 import { DueQueue } from './due-queue.js'
+import { FailureBudget } from './failure-budget.js'
 import type { FamilySettings } from './family-options.js'
 import { FamilyTable } from './family-table.js'
-import { type FlightOwner, KeyFlight, type KeyLoader } from './key-flight.js'
+import { type FlightOwner, KeyFlight, type KeyLoader, keyLoadError } from './key-flight.js'
 import type { KeyTable } from './key-table.js'
 import { weigh } from './weigh.js'
 
@@ -49,9 +50,7 @@ export class FamilyCore<V> implements FlightOwner<V> {
   failures = 0
   idleDrops = 0
   closed = false
-  /** The failure budget: tokens left, and when they were last topped up. */
-  #tokens: number
-  #tokensAt = Number.NEGATIVE_INFINITY
+  readonly #budget: FailureBudget
 
   constructor(
     readonly name: string,
@@ -68,7 +67,7 @@ export class FamilyCore<V> implements FlightOwner<V> {
     this.keys = this.table.table
     this.maxStale = options.settings.maxStale
     this.#task = new Task(() => this.#pass())
-    this.#tokens = options.failureBudget
+    this.#budget = new FailureBudget(options.failureBudget)
   }
 
   get evictions(): number {
@@ -89,12 +88,7 @@ export class FamilyCore<V> implements FlightOwner<V> {
 
   /** Whether a failing key may load now: the family-wide budget of loads of failing keys. */
   spend(now: number): boolean {
-    const rate = this.options.failureBudget
-    this.#tokens = Math.min(rate, this.#tokens + ((now - this.#tokensAt) / 1000) * rate)
-    this.#tokensAt = now
-    if (this.#tokens < 1) return false
-    this.#tokens--
-    return true
+    return this.#budget.spend(now)
   }
 
   /**
@@ -196,15 +190,7 @@ export class FamilyCore<V> implements FlightOwner<V> {
     if (!this.#detach(flight)) return
     const now = this.now()
     const key = flight.key
-    const error =
-      cause instanceof LoadError
-        ? cause
-        : new LoadError(
-            this.name,
-            cause,
-            'E_LOAD_FAILED',
-            `family "${this.name}" key ${describe(key)} failed to load: ${cause instanceof Error ? describe(cause.message) : describe(cause)}`,
-          )
+    const error = keyLoadError(this.name, key, cause)
     this.failures++
     this.errors.set(key, error)
     const table = this.table

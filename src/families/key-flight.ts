@@ -1,4 +1,4 @@
-import type { LoadTimeoutError } from '../core/errors.js'
+import { describe, LoadError, type LoadTimeoutError } from '../core/errors.js'
 import type { TimedEntry } from '../core/host.js'
 import type { Load, LoadContext, LoadOwner } from '../core/load.js'
 import type { DeadlineEntry } from '../scheduling/deadlines.js'
@@ -80,4 +80,16 @@ export class KeyFlight<V> implements LoadOwner<V>, TimedEntry {
   reject(error: unknown): void {
     this.#reject?.(error)
   }
+}
+
+/** The error a key's failed load ends with: `cause` itself when it is a `LoadError`, else one naming the key. */
+export function keyLoadError(family: string, key: string, cause: unknown): LoadError {
+  if (cause instanceof LoadError) return cause
+  const why = cause instanceof Error ? describe(cause.message) : describe(cause)
+  return new LoadError(
+    family,
+    cause,
+    'E_LOAD_FAILED',
+    `family "${family}" key ${describe(key)} failed to load: ${why}`,
+  )
 }
