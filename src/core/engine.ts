@@ -1,6 +1,14 @@
+import type { Codec } from '../stores/codec.js'
 import type { Lease } from '../stores/fleet.js'
 import { allDone, both } from './async.js'
-import { LoadAbortedError, LoadTimeoutError, StoppedError, toLoadError } from './errors.js'
+import {
+  LoadAbortedError,
+  LoadTimeoutError,
+  StoppedError,
+  StoreError,
+  shorten,
+  toLoadError,
+} from './errors.js'
 import { errorEvent, loadEvent } from './events.js'
 import { FleetClaim } from './fleet-claim.js'
 import type { Profile } from './host.js'
@@ -103,6 +111,24 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     const saving = this.persistence?.saving
     if (saving !== undefined) done = done === undefined ? saving : allDone([done, saving])
     return done
+  }
+
+  /**
+   * The resource was removed: deletes its saved entry (after the writes in flight). Returns the
+   * deletion, or `undefined` without a store.
+   */
+  forgetSaved(): Promise<void> | undefined {
+    return this.persistence?.forget((error) =>
+      this.host.report(
+        StoreError.wrap(
+          error,
+          `could not delete the saved value of removed resource "${shorten(this.name)}"`,
+          this.name,
+        ),
+        this.name,
+        'delete',
+      ),
+    )
   }
 
   /** Allows a stopped (not removed) resource to start again. */
@@ -215,7 +241,28 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
   }
 
   succeeded(load: Load<T>, value: T): void {
-    if (!this.#detach(load)) return // timed out, aborted or superseded: a late result is discarded
+    if (load.lease !== undefined && !load.settled && this.host.time.now() > load.leaseUntil) {
+      // The lease ran out before the load finished (the process was paused, say): another replica
+      // may hold it and load now. The value is not written, and not served: one version, one value.
+      const error = new LoadAbortedError(this.name, 'its fleet lease expired before the load finished')
+      load.abort(error)
+      this.failed(load, error)
+      return
+    }
+    const codec = this.persistence === undefined ? undefined : this.settings.store?.codec
+    if (codec !== undefined && !load.settled) {
+      // Served as every other replica and a restarted process will read it: one value per version.
+      const trip = roundTrip(codec, value, this.name)
+      if (trip.error === undefined) value = trip.value as T
+      else if (this.fleet !== undefined) {
+        // No replica may serve a value the others cannot read.
+        this.failed(load, trip.error)
+        return
+      }
+      // Outside fleet mode the value is served as loaded; its write fails and is reported.
+    }
+    if (load.settled) return // timed out, aborted or superseded: a late result is discarded
+    if (!this.#detach(load)) return
     const host = this.host
     const now = host.time.now()
     const state = this.state
@@ -243,14 +290,23 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     if (persistence !== undefined) {
       const saved = persistence.save()
       // The lease is held until the write landed, so no other replica reloads in between.
-      if (lease !== undefined) this.#releaseAfter(persistence, saved, lease)
+      if (this.fleet !== undefined) this.#releaseAfter(persistence, saved, this.fleet, lease)
     } else if (lease !== undefined) this.fleet?.release(lease)
     load.resolve(state.value as T)
     this.settleFirst()
   }
 
-  #releaseAfter(persistence: Persistence<T>, saved: Promise<void>, lease: Lease): void {
-    persistence.track(saved.then(() => this.fleet?.release(lease)))
+  #releaseAfter(
+    persistence: Persistence<T>,
+    saved: Promise<void>,
+    fleet: FleetClaim<T>,
+    lease: Lease | undefined,
+  ): void {
+    persistence.track(
+      saved
+        .then(() => (lease === undefined ? undefined : fleet.release(lease)))
+        .then(() => fleet.afterWrite()),
+    )
   }
 
   failed(load: Load<T>, cause: unknown): void {
@@ -306,5 +362,23 @@ export class Engine<T> extends ResourceRecord<T> implements LoadOwner<T> {
     }
     host.scheduler.scheduleAt(this, loadedAt + jittered(this.settings, this.settings.interval, host.random))
     this.stepTo('schedule')
+  }
+}
+
+/** `value` through `codec` and back, or the `StoreError` that says why it cannot be. */
+function roundTrip(
+  codec: Codec,
+  value: unknown,
+  name: string,
+): { value: unknown; error: undefined } | { value: undefined; error: StoreError } {
+  try {
+    return { value: codec.decode(codec.encode(value)), error: undefined }
+  } catch (error) {
+    const why = StoreError.wrap(
+      error,
+      `the value of resource "${shorten(name)}" does not survive its store's codec, so no replica may serve it`,
+      name,
+    )
+    return { value: undefined, error: why }
   }
 }

@@ -1,10 +1,27 @@
-/** Shows a value given to an option in an error message, briefly and without throwing. */
+/** Longest text quoted whole in a message: a longer name or value is cut, and its length said. */
+const QUOTE_MAX = 100
+
+/**
+ * `text` as quoted in a message: whole up to 100 characters, else its start and its length, so a
+ * 1 MB resource name does not go whole into every message (nor a lone surrogate split in two).
+ */
+export function shorten(text: string): string {
+  if (text.length <= QUOTE_MAX) return text
+  let end = QUOTE_MAX - 3
+  const code = text.charCodeAt(end - 1)
+  if (code >= 0xd800 && code <= 0xdbff) end--
+  return `${text.slice(0, end)}... (${text.length} characters)`
+}
+
+/**
+ * Shows a value (an option given, a thrown non-Error) in an error message: briefly, without
+ * throwing, and with bounded work.
+ */
 export function describe(value: unknown): string {
   try {
-    if (typeof value === 'string') return JSON.stringify(shorten(value, QUOTE))
-    if (typeof value === 'function')
-      return `a function (${shorten(String(value.name), QUOTE) || 'anonymous'})`
-    if (typeof value === 'bigint') return shorten(`${value}n`, QUOTE)
+    if (typeof value === 'string') return JSON.stringify(clip(value, QUOTE))
+    if (typeof value === 'function') return `a function (${clip(String(value.name), QUOTE) || 'anonymous'})`
+    if (typeof value === 'bigint') return clip(`${value}n`, QUOTE)
     if (value === null || typeof value !== 'object') return String(value)
     const budget = { left: QUOTE }
     const text = quote(value, budget, 0)
@@ -18,7 +35,7 @@ export function describe(value: unknown): string {
 /** Characters a quote of a received value may take. */
 const QUOTE = 80
 
-function shorten(text: string, max: number): string {
+function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 3)}...` : text
 }
 
@@ -29,7 +46,7 @@ function shorten(text: string, max: number): string {
 function quote(value: unknown, budget: { left: number }, depth: number): string {
   if (budget.left < 0) return ''
   let text: string
-  if (typeof value === 'string') text = JSON.stringify(shorten(value, budget.left + 2))
+  if (typeof value === 'string') text = JSON.stringify(clip(value, budget.left + 2))
   else if (typeof value === 'bigint') text = `${value}n`
   else if (typeof value === 'function') text = '"[function]"'
   else if (value === undefined) text = 'null'
@@ -55,7 +72,7 @@ function quote(value: unknown, budget: { left: number }, depth: number): string 
       const item = (value as Record<string, unknown>)[key]
       // As JSON: keys of undefined and functions are left out.
       if (item === undefined || typeof item === 'function') continue
-      const name = JSON.stringify(shorten(key, QUOTE))
+      const name = JSON.stringify(clip(key, QUOTE))
       budget.left -= name.length + 2
       parts.push(`${name}:${quote(item, budget, depth + 1)}`)
     }
@@ -147,7 +164,7 @@ export function safeText(text: string): string {
 export class UndefinedResourceError extends EvergreenError {
   override name = 'UndefinedResourceError'
   constructor(resource: string) {
-    super('E_UNDEFINED_RESOURCE', `resource "${resource}" is not defined`, { resource })
+    super('E_UNDEFINED_RESOURCE', `resource "${shorten(resource)}" is not defined`, { resource })
   }
 }
 
@@ -155,7 +172,7 @@ export class UndefinedResourceError extends EvergreenError {
 export class DuplicateResourceError extends EvergreenError {
   override name = 'DuplicateResourceError'
   constructor(resource: string) {
-    super('E_DUPLICATE_RESOURCE', `resource "${resource}" is already defined`, { resource })
+    super('E_DUPLICATE_RESOURCE', `resource "${shorten(resource)}" is already defined`, { resource })
   }
 }
 
@@ -164,7 +181,7 @@ export class ResourceNotReadyError extends EvergreenError {
   override name = 'ResourceNotReadyError'
   constructor(resource: string, cause?: unknown) {
     const why = cause === undefined ? 'its first load has not completed' : 'its loads have failed so far'
-    super('E_NOT_READY', `resource "${resource}" has no value yet: ${why}`, {
+    super('E_NOT_READY', `resource "${shorten(resource)}" has no value yet: ${why}`, {
       resource,
       ...(cause === undefined ? {} : { cause }),
     })
@@ -179,7 +196,7 @@ export class ResourceStaleError extends EvergreenError {
   constructor(resource: string, age: number, maxStale: number, cause?: unknown) {
     super(
       'E_STALE',
-      `resource "${resource}" is stale: its value is ${age} ms old (maxStale ${maxStale} ms)`,
+      `resource "${shorten(resource)}" is stale: its value is ${age} ms old (maxStale ${maxStale} ms)`,
       {
         resource,
         ...(cause === undefined ? {} : { cause }),
@@ -205,7 +222,7 @@ export class LoadError extends EvergreenError {
     const limit = errors.stackTraceLimit
     if (typeof limit === 'number') errors.stackTraceLimit = 0
     try {
-      super(code, message ?? `resource "${resource}" failed to load: ${causeMessage(cause)}`, {
+      super(code, message ?? `resource "${shorten(resource)}" failed to load: ${causeMessage(cause)}`, {
         resource,
         cause,
       })
@@ -235,7 +252,12 @@ export class LoadTimeoutError extends LoadError {
   /** The timeout that elapsed, in ms. */
   readonly timeout: number
   constructor(resource: string, timeout: number) {
-    super(resource, undefined, 'E_LOAD_TIMEOUT', `resource "${resource}" did not load within ${timeout} ms`)
+    super(
+      resource,
+      undefined,
+      'E_LOAD_TIMEOUT',
+      `resource "${shorten(resource)}" did not load within ${timeout} ms`,
+    )
     this.timeout = timeout
   }
 }
@@ -244,7 +266,7 @@ export class LoadTimeoutError extends LoadError {
 export class LoadAbortedError extends LoadError {
   override name = 'LoadAbortedError'
   constructor(resource: string, why: string) {
-    super(resource, undefined, 'E_LOAD_ABORTED', `resource "${resource}" load aborted: ${why}`)
+    super(resource, undefined, 'E_LOAD_ABORTED', `resource "${shorten(resource)}" load aborted: ${why}`)
   }
 }
 
@@ -253,7 +275,7 @@ export class SyncError extends EvergreenError {
   override name = 'SyncError'
   readonly errors: readonly LoadError[]
   constructor(errors: readonly LoadError[]) {
-    const names = errors.map((e) => `"${e.resource}"`).join(', ')
+    const names = errors.map((e) => `"${shorten(e.resource ?? '')}"`).join(', ')
     super('E_SYNC', `${errors.length} resource(s) failed their first load: ${names}`, {
       cause: errors[0],
     })
@@ -265,7 +287,7 @@ export class SyncError extends EvergreenError {
 export class StoppedError extends EvergreenError {
   override name = 'StoppedError'
   constructor(resource: string, why: string) {
-    super('E_STOPPED', `resource "${resource}" ${why}`, { resource })
+    super('E_STOPPED', `resource "${shorten(resource)}" ${why}`, { resource })
   }
 }
 
@@ -301,7 +323,7 @@ export class OptionTypeError extends TypeError {
     expected: string,
     readonly received: unknown,
   ) {
-    super(`option "${option}" must be ${expected}; received ${describe(received)}`)
+    super(`option "${shorten(option)}" must be ${expected}; received ${describe(received)}`)
   }
 }
 
@@ -314,7 +336,7 @@ export class OptionRangeError extends RangeError {
     expected: string,
     readonly received: unknown,
   ) {
-    super(`option "${option}" must be ${expected}; received ${describe(received)}`)
+    super(`option "${shorten(option)}" must be ${expected}; received ${describe(received)}`)
   }
 }
 
@@ -338,7 +360,7 @@ function causeMessage(cause: unknown): string {
   try {
     if (cause instanceof Error) {
       const message: unknown = cause.message
-      return typeof message === 'string' ? shorten(message, MESSAGE) : describe(message)
+      return typeof message === 'string' ? clip(message, MESSAGE) : describe(message)
     }
   } catch {
     return 'an uninspectable value'

@@ -31,7 +31,11 @@ export interface EngineHost {
   readonly started: boolean
   /** Wraps each loader call (the registry's `instrument` option), or `undefined`. */
   readonly instrument: LoadInstrument | undefined
-  report(error: EvergreenError, resource: string | undefined): void
+  /**
+   * Reports a background failure. A store error is rate-limited per resource and `operation` (its
+   * message when none is given); the operation `'close'` is never limited.
+   */
+  report(error: EvergreenError, resource: string | undefined, operation?: string): void
   /** A resource's first load settled (or it had a value without one, or it stopped). */
   firstSettled(entry: object): void
 }

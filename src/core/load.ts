@@ -52,6 +52,8 @@ interface Extra<T> {
   deferred: Deferred<T> | undefined
   /** Fleet mode: the lease under which this load runs, and the task that renews it. */
   lease: Lease | undefined
+  /** Monotonic time until which the lease is surely held: from before it was asked or last renewed. */
+  leaseUntil: number
   renewal: Task | undefined
 }
 
@@ -98,6 +100,14 @@ export class Load<T> implements LimiterJob, LoadContext<T> {
 
   set lease(lease: Lease | undefined) {
     if (lease !== undefined || this.#extra !== undefined) this.#more().lease = lease
+  }
+
+  get leaseUntil(): number {
+    return this.#extra?.leaseUntil ?? Number.POSITIVE_INFINITY
+  }
+
+  set leaseUntil(at: number) {
+    this.#more().leaseUntil = at
   }
 
   get renewal(): Task | undefined {
@@ -179,6 +189,7 @@ export class Load<T> implements LimiterJob, LoadContext<T> {
       abortReason: NOT_ABORTED,
       deferred: undefined,
       lease: undefined,
+      leaseUntil: Number.POSITIVE_INFINITY,
       renewal: undefined,
     }
     return this.#extra

@@ -3,7 +3,7 @@ import { systemClock } from '../scheduling/clock.js'
 import type { Store } from '../stores/store.js'
 import { type Duration, positiveDuration } from './duration.js'
 import type { EvergreenError } from './errors.js'
-import { OptionRangeError, OptionTypeError } from './errors.js'
+import { OptionRangeError, OptionTypeError, shorten } from './errors.js'
 import type { LoadInstrument } from './load.js'
 
 /** How failed loads are retried: exponential backoff, capped at the interval, with the same jitter. */
@@ -153,12 +153,13 @@ const REGISTRY_KEYS = new Set([...RESOURCE_KEYS, 'concurrency', 'onError', 'cloc
 REGISTRY_KEYS.delete('equals')
 
 function fraction(value: unknown, option: string): number {
-  if (typeof value !== 'number') throw new OptionTypeError(option, 'a number', value)
+  // NaN is not a number here, as for every duration (`interval: NaN`).
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new OptionTypeError(option, 'a number', value)
   if (!(value >= 0 && value <= 1)) throw new OptionRangeError(option, 'a fraction between 0 and 1', value)
   return value
 }
 
-function checkKeys(input: object, allowed: Set<string>, label: (key: string) => string): void {
+export function checkOptionKeys(input: object, allowed: Set<string>, label: (key: string) => string): void {
   for (const key of Object.keys(input)) {
     if (!allowed.has(key)) throw new OptionTypeError(label(key), 'a known option (it is not one)', key)
   }
@@ -175,11 +176,12 @@ function checkObject(input: unknown, option: string): void {
  * with the resource, when there is one), what was expected and what was given.
  */
 export function resolveSettings(base: Settings, raw: unknown, resource?: string): Settings {
-  const label = (key: string) => (resource === undefined ? key : `${key}" of resource "${resource}`)
-  checkObject(raw, resource === undefined ? 'options' : `options" of resource "${resource}`)
+  const shown = resource === undefined ? undefined : shorten(resource)
+  const label = (key: string) => (shown === undefined ? key : `${key}" of resource "${shown}`)
+  checkObject(raw, shown === undefined ? 'options' : `options" of resource "${shown}`)
   const input = raw as ResourceOptions<unknown> | undefined
   if (input === undefined) return base
-  checkKeys(input, resource === undefined ? REGISTRY_KEYS : RESOURCE_KEYS, label)
+  checkOptionKeys(input, resource === undefined ? REGISTRY_KEYS : RESOURCE_KEYS, label)
 
   const interval =
     input.interval === undefined ? base.interval : positiveDuration(input.interval, label('interval'), false)
@@ -207,11 +209,12 @@ export function resolveSettings(base: Settings, raw: unknown, resource?: string)
 
   let retry = base.retry
   if (input.retry === false) retry = undefined
+  else if (input.retry === null) throw new OptionTypeError(label('retry'), 'an object or false', null)
   else if (input.retry !== undefined || (input.interval !== undefined && base.retry !== undefined)) {
     // A new interval re-derives the cap; other retry settings are inherited unless given.
     const given: RetryOptions = input.retry ?? {}
     checkObject(given, label('retry'))
-    checkKeys(given, new Set(['initial', 'factor', 'max']), (k) => label(`retry.${k}`))
+    checkOptionKeys(given, new Set(['initial', 'factor', 'max']), (k) => label(`retry.${k}`))
     const max = Math.min(
       given.max === undefined ? interval : positiveDuration(given.max, label('retry.max'), false),
       interval,
@@ -315,6 +318,7 @@ const BASE_SETTINGS: Settings = {
 /** Validates the options of a registry. */
 export function resolveRegistrySettings(raw: unknown): RegistrySettings {
   checkObject(raw, 'options')
+  if (Array.isArray(raw)) throw new OptionTypeError('options', 'an object', raw)
   const input = raw as ResourcesOptions | undefined
   const defaults = resolveSettings(BASE_SETTINGS, input)
   let concurrency: number = DEFAULTS.concurrency
@@ -330,15 +334,19 @@ export function resolveRegistrySettings(raw: unknown): RegistrySettings {
   if (onError !== undefined && typeof onError !== 'function') {
     throw new OptionTypeError('onError', 'a function (error, resource) => void', onError)
   }
-  const clock = input?.clock ?? systemClock
-  if (
-    typeof clock !== 'object' ||
-    clock === null ||
-    typeof clock.now !== 'function' ||
-    typeof clock.setTimeout !== 'function' ||
-    typeof clock.clearTimeout !== 'function'
-  ) {
+  const clock = input?.clock === undefined ? systemClock : input.clock
+  if (typeof clock !== 'object' || clock === null || Array.isArray(clock)) {
     throw new OptionTypeError('clock', 'an object with now, setTimeout and clearTimeout', clock)
+  }
+  const missing = (['now', 'setTimeout', 'clearTimeout'] as const).filter(
+    (k) => typeof clock[k] !== 'function',
+  )
+  if (missing.length > 0) {
+    throw new OptionTypeError(
+      'clock',
+      `an object with now, setTimeout and clearTimeout (missing: ${missing.join(', ')})`,
+      clock,
+    )
   }
   // Optional, but as a pair: the scheduler cancels what it queued.
   const immediate = clock.setImmediate

@@ -31,11 +31,21 @@ export function savedLoadedAt(updatedAt: number, time: Timeline): number {
 }
 
 /**
+ * The monotonic time of a `loadedAt` read from a store (a restore, another replica's entry), never
+ * later than `now`: a load time from a clock ahead of ours, or forged, is not trusted to make a value
+ * look younger than the moment we took it. `NaN` stays `NaN` (an unknown time counts as too old).
+ */
+export function trustedLoadedAt(loadedAt: number, now: number, time: Timeline): number {
+  const at = time.fromWall(loadedAt)
+  return Math.min(at, now)
+}
+
+/**
  * The age, at the monotonic time `now`, of a value saved with the wall time `loadedAt`, and that
- * time on the monotonic timeline. A `loadedAt` from a clock ahead of ours gives a negative age.
+ * time on the monotonic timeline. Never negative: see {@link trustedLoadedAt}.
  */
 export function restoredAt(loadedAt: number, now: number, time: Timeline): { at: number; age: number } {
-  const at = time.fromWall(loadedAt)
+  const at = trustedLoadedAt(loadedAt, now, time)
   return { at, age: now - at }
 }
 
@@ -113,6 +123,16 @@ export class Persistence<T> {
     )
     this.track(written)
     return written
+  }
+
+  /**
+   * Deletes the saved entry once the writes in flight have landed (so none of them brings it back).
+   * Resolves when done; never rejects: a failure goes to `failed`.
+   */
+  forget(failed: (error: unknown) => void): Promise<void> {
+    const name = this.#owner.name
+    const saving = this.saving ?? Promise.resolve()
+    return saving.then(() => this.#store.delete(name)).then(undefined, (error: unknown) => failed(error))
   }
 
   /** Keeps `work` (a write, a release) for `stop()` to wait on until it is done. */

@@ -2,7 +2,7 @@ import type { DeadlineEntry } from '../scheduling/deadlines.js'
 import { type Scheduler, TimedTask } from '../scheduling/scheduler.js'
 import type { Timeline } from '../scheduling/timeline.js'
 import type { StoreEntry } from '../stores/store.js'
-import { LoadAbortedError, type LoadError, StoreError } from './errors.js'
+import { LoadAbortedError, type LoadError, StoreError, shorten } from './errors.js'
 import { changeEvent, restoreEvent } from './events.js'
 import type { FleetClaim } from './fleet-claim.js'
 import type { EngineHost, Profile, TimedEntry } from './host.js'
@@ -257,9 +257,20 @@ export class ResourceRecord<T> extends TimedTask implements TimedEntry, MutableS
 
   /** The error that leaves the resource without a value, if it has none. */
   syncError(): LoadError | undefined {
-    if (this.state.hasValue) return undefined
-    const why = this.closed ? `${this.closedWhy} before it had a value` : 'no load completed'
-    return this.state.error ?? new LoadAbortedError(this.name, why)
+    const state = this.state
+    const stale = state.hasValue && this.isStale()
+    if (state.hasValue && !stale) return undefined
+    const why = stale
+      ? 'its only value is older than maxStale and no load completed'
+      : this.closed
+        ? `${this.closedWhy} before it had a value`
+        : 'no load completed'
+    return state.error ?? new LoadAbortedError(this.name, why)
+  }
+
+  /** Whether the value held is older than `maxStale` (so `get()` throws). */
+  isStale(): boolean {
+    return this.host.time.now() - this.state.updatedAt > this.settings.maxStale
   }
 
   // ---- state and notifications ---------------------------------------------------------------
@@ -274,7 +285,15 @@ export class ResourceRecord<T> extends TimedTask implements TimedEntry, MutableS
   }
 
   adoptRefused(): Promise<void> {
-    return this.fleet === undefined ? Promise.resolve() : this.fleet.adopt(true)
+    return this.fleet === undefined ? Promise.resolve() : this.fleet.adoptRefused()
+  }
+
+  saveAgain(): Promise<void> {
+    return this.persistence === undefined ? Promise.resolve() : this.persistence.save(false)
+  }
+
+  track(work: Promise<void>): void {
+    this.persistence?.track(work)
   }
 
   /** A saved entry was read at start: serve it unless it is too old or something newer is known. */
@@ -297,8 +316,9 @@ export class ResourceRecord<T> extends TimedTask implements TimedEntry, MutableS
       host.events.emit('restore', restoreEvent(this.name, this.state.version, age))
     }
     this.changed(undefined, 'store')
-    // A warm restart is ready at once: `start({ wait: true })` does not wait for the first load.
-    this.settleFirst()
+    // A warm restart is ready at once: `start({ wait: true })` does not wait for the first load,
+    // unless the value is older than `maxStale` (its status is `stale`, `get()` throws): then it waits.
+    if (!this.isStale()) this.settleFirst()
   }
 
   /** Tells everyone who listens that the value changed from `previous` to the current one. */
@@ -313,7 +333,7 @@ export class ResourceRecord<T> extends TimedTask implements TimedEntry, MutableS
   }
 
   settledWithoutLoad(): void {
-    if (this.state.hasValue) this.settleFirst()
+    if (this.state.hasValue && !this.isStale()) this.settleFirst()
   }
 
   /** The fleet claim ended: without a load or a next check, the resource is idle. */
@@ -325,8 +345,13 @@ export class ResourceRecord<T> extends TimedTask implements TimedEntry, MutableS
   storeFailed(op: string, error: unknown): void {
     if (this.closed) return
     this.host.report(
-      StoreError.wrap(error, `could not ${op} the saved value of resource "${this.name}"`, this.name),
+      StoreError.wrap(
+        error,
+        `could not ${op} the saved value of resource "${shorten(this.name)}"`,
+        this.name,
+      ),
       this.name,
+      op,
     )
   }
 

@@ -14,13 +14,13 @@ export class RegistryStores {
   readonly #stores = new Map<Store, (() => void) | undefined>()
   readonly #registry: object
   readonly #clock: Clock
-  readonly #report: (error: EvergreenError, resource: string | undefined) => void
+  readonly #report: (error: EvergreenError, resource: string | undefined, operation?: string) => void
   readonly #announced: (name: string, version: number) => void
 
   constructor(
     registry: object,
     clock: Clock,
-    report: (error: EvergreenError, resource: string | undefined) => void,
+    report: (error: EvergreenError, resource: string | undefined, operation?: string) => void,
     announced: (name: string, version: number) => void,
   ) {
     this.#registry = registry
@@ -77,11 +77,11 @@ export class RegistryStores {
     const closing = [...this.#stores.keys()].filter((store) => releaseStore(store, this.#registry))
     await allDone(
       closing.map((store) =>
-        store
-          .close()
-          .then(undefined, (error: unknown) =>
-            this.#report(new StoreError('could not close a store', { cause: error }), undefined),
-          ),
+        store.close().then(undefined, (error: unknown) =>
+          // A failed final flush is reported every time, with what the store said (the file
+          // store's errors name the path): it is the last chance to learn that data was not saved.
+          this.#report(StoreError.wrap(error, 'could not close a store'), undefined, 'close'),
+        ),
       ),
     )
   }

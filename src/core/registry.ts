@@ -4,6 +4,13 @@ import { Limiter } from '../scheduling/limiter.js'
 import { Scheduler } from '../scheduling/scheduler.js'
 import { Timeline } from '../scheduling/timeline.js'
 import { both } from './async.js'
+import {
+  checkListener,
+  type RemoveOptions,
+  removeKeepsSaved,
+  type StartOptions,
+  startWaits,
+} from './call-options.js'
 import { Engine } from './engine.js'
 import {
   DuplicateResourceError,
@@ -13,9 +20,10 @@ import {
   OptionTypeError,
   StoreError,
   SyncError,
+  shorten,
 } from './errors.js'
 import { Emitter, type ResourcesEvents, storeErrorEvent, type Unsubscribe } from './events.js'
-import { type HealthReport, isoTime, isUnhealthy, type ResourceHealth } from './health.js'
+import { type HealthReport, isUnhealthy, type ResourceHealth, resourceHealth } from './health.js'
 import type { EngineHost, Profile, TimedEntry } from './host.js'
 import type { Loader } from './load.js'
 import { LoadTable } from './load-table.js'
@@ -29,18 +37,10 @@ import {
 } from './options.js'
 import { RegistryStores } from './registry-stores.js'
 import { engineOf, handleOf, type Resource } from './resource.js'
+import { StoreErrorLimit } from './store-error-limit.js'
 
+export type { RemoveOptions, StartOptions } from './call-options.js'
 export type { HealthReport, ResourceHealth } from './health.js'
-
-/** Options of {@link Resources.start}. */
-export interface StartOptions {
-  /**
-   * Resolve once every resource defined so far has a value or has settled its first load, and
-   * reject with `SyncError` if any has no value then. The background loop runs either way.
-   * @default false
-   */
-  wait?: boolean
-}
 
 /**
  * Where the registry stands: `stopped` (never started, or stopped with nothing to wait for),
@@ -68,9 +68,6 @@ async function keptAlive<T>(promise: Promise<T>): Promise<T> {
   }
 }
 
-/** Store errors are reported at most once per this interval per resource. */
-const STORE_ERROR_INTERVAL_MS = 10_000
-
 /** How long `stop()` waits for loaders to settle after their signal was aborted. */
 const STOP_GRACE_MS = 1_000
 
@@ -92,8 +89,9 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   readonly #host: EngineHost & { started: boolean }
   #run: RunState = STOPPED_STATE
   readonly #stores: RegistryStores
-  /** When each resource last reported a store error: a store that is down must not flood `onError`. */
-  readonly #storeErrorAt = new Map<string, number>()
+  readonly #storeErrors = new StoreErrorLimit()
+  /** Deletions of removed resources' saved entries still in flight: `stop()` lets them land. */
+  readonly #deleting = new Set<Promise<void>>()
   /**
    * The calls of `start({ wait: true })` still waiting, each with the resources whose first load has
    * not settled: one set per call, rather than a promise per resource.
@@ -104,7 +102,8 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   constructor(options?: ResourcesOptions) {
     const settings = resolveRegistrySettings(options)
     this.#settings = settings
-    const report = (error: EvergreenError, resource: string | undefined) => this.#report(error, resource)
+    const report = (error: EvergreenError, resource: string | undefined, operation?: string) =>
+      this.#report(error, resource, operation)
     this.#events = new Emitter((error, event) => report(new ListenerError(event, error), undefined))
     const time = new Timeline(settings.clock)
     const scheduler = new Scheduler(settings.clock, {
@@ -159,7 +158,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     if (typeof name !== 'string' || name.length === 0)
       throw new OptionTypeError('name', 'a non-empty string', name)
     if (typeof loader !== 'function')
-      throw new OptionTypeError(`loader" of resource "${name}`, 'a function', loader)
+      throw new OptionTypeError(`loader" of resource "${shorten(name)}`, 'a function', loader)
     if (this.#resources.has(name) || this.#families.has(name)) throw new DuplicateResourceError(name)
     const defaults = this.#settings.defaults
     // Resources defined without options share the registry's settings (and profile) as they are.
@@ -203,13 +202,29 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     return this.#resources.has(name) || this.#families.has(name)
   }
 
-  /** Removes `name`: stops its refresh and aborts its load. Its saved value, if any, is kept. */
-  remove(name: string): boolean {
+  /**
+   * Removes `name`: stops its refresh, aborts its load, and deletes its saved entry from its store
+   * (after any write in flight), so names that come and go leave nothing behind. With
+   * `{ keepSaved: true }` the saved entry is kept (a resource defined again later restores it).
+   * In fleet mode the shared entry is deleted too; replicas that still define the resource write it
+   * again at their next refresh. Returns whether `name` was defined.
+   */
+  remove(name: string, options?: RemoveOptions): boolean {
+    const keepSaved = removeKeepsSaved(options)
     if (this.#families.remove(name)) return true
     const resource = this.#resources.get(name)
     if (resource === undefined) return false
     this.#resources.delete(name)
-    engineOf(resource).stop(true)
+    const engine = engineOf(resource)
+    engine.stop(true)
+    if (!keepSaved) {
+      const deleting = engine.forgetSaved()
+      if (deleting !== undefined) {
+        // `stop()` waits for it, so the store is not closed under it.
+        this.#deleting.add(deleting)
+        void deleting.then(() => this.#deleting.delete(deleting))
+      }
+    }
     return true
   }
 
@@ -235,19 +250,27 @@ export class Resources implements Iterable<string>, AsyncDisposable {
   /**
    * Starts the background loop. With `{ wait: true }`, resolves once every resource has a value or
    * has settled its first load, and rejects with `SyncError` (one error per resource left without a
-   * value) otherwise. Without `wait` it resolves at once and never rejects. Calling it again is harmless.
+   * value, or with only a value older than `maxStale`) otherwise. Without `wait` it resolves at once
+   * and never rejects. Calling it again is harmless. Bad arguments (`start(5)`, `{ wait: 'yes' }`)
+   * throw an `OptionTypeError` at the call, before anything starts: a mistake is never a rejection
+   * nobody awaits.
    */
-  async start(options: StartOptions = {}): Promise<void> {
-    if (typeof options !== 'object' || options === null)
-      throw new OptionTypeError('start options', 'an object', options)
+  start(options?: StartOptions): Promise<void> {
+    return this.#start(startWaits(options))
+  }
+
+  async #start(wait: boolean): Promise<void> {
     const run = this.#run
     if (run.kind === 'stopping') await run.drained
     // Checked after the wait: the last of start() and stop() called decides (a stop called meanwhile
     // made a new state), and two starts start once.
     if (this.#run === run && run.kind !== 'started') this.#begin()
-    if (options.wait !== true) return
+    if (!wait) return
     const engines = [...this.#resources.values()].map((r) => engineOf(r))
-    const pending = new Set<object>(engines.filter((e) => !e.hasValue && !e.firstSettled && !e.closed))
+    // A value older than maxStale (restored) is not ready: its first load is waited for too.
+    const pending = new Set<object>(
+      engines.filter((e) => (!e.hasValue || e.isStale()) && !e.firstSettled && !e.closed),
+    )
     // Our timers are unref'd; while the caller awaits the first loads (each bounded by its timeout),
     // the process must not exit under them with the await unsettled.
     if (pending.size > 0) {
@@ -292,6 +315,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       if (done !== undefined) pending.push(done)
     }
     this.#families.stop(pending)
+    for (const deleting of this.#deleting) pending.push(deleting)
     this.#host.scheduler.clear()
     let drained: Promise<void>
     if (run.kind === 'stopping') {
@@ -334,26 +358,8 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     for (const resource of this.#resources.values()) {
       const s = resource.peek()
       const engine = engineOf(resource)
-      const { critical, interval, maxStale } = engine.settings
-      if (critical && isUnhealthy(s.status)) healthy = false
-      resources.push({
-        name: s.name,
-        status: s.status,
-        critical,
-        source: s.source,
-        age: s.age === undefined ? undefined : Math.round(s.age),
-        updatedAt: isoTime(s.updatedAt),
-        lastError: s.error,
-        failingSince: isoTime(s.failingSince),
-        loads: s.loads,
-        failures: s.failures,
-        consecutiveFailures: s.consecutiveFailures,
-        version: s.version,
-        loading: s.loading,
-        nextRefreshIn: s.nextRefreshAt === undefined ? undefined : Math.max(0, Math.round(engine.at - now)),
-        interval: Math.round(interval),
-        maxStale: Number.isFinite(maxStale) ? Math.round(maxStale) : undefined,
-      })
+      if (engine.settings.critical && isUnhealthy(s.status)) healthy = false
+      resources.push(resourceHealth(s, engine.settings, engine.at, now))
     }
     const next = this.#host.scheduler.nextAt
     const lag = this.#host.started && next < now ? Math.round(now - next) : 0
@@ -365,21 +371,13 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     event: E,
     listener: (payload: ResourcesEvents[E]) => void,
   ): Unsubscribe {
+    checkListener(event, listener)
     return this.#events.on(event, listener)
   }
 
-  #storeErrorsLimited(resource: string | undefined): boolean {
-    const key = resource ?? ''
-    const now = this.#host.time.now()
-    const last = this.#storeErrorAt.get(key)
-    if (last !== undefined && now - last < STORE_ERROR_INTERVAL_MS) return true
-    this.#storeErrorAt.set(key, now)
-    return false
-  }
-
-  #report(error: EvergreenError, resource: string | undefined): void {
+  #report(error: EvergreenError, resource: string | undefined, operation?: string): void {
     if (error instanceof StoreError) {
-      if (this.#storeErrorsLimited(resource)) return
+      if (this.#storeErrors.limited(resource, operation ?? error.message, this.#host.time.now())) return
       if (this.#events.has('storeError')) this.#events.emit('storeError', storeErrorEvent(resource, error))
     }
     const onError = this.#settings.onError

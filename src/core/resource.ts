@@ -1,6 +1,12 @@
 import type { Engine } from './engine.js'
 import type { LoadError } from './errors.js'
-import { ResourceNotReadyError, ResourceStaleError, StoppedError } from './errors.js'
+import {
+  OptionTypeError,
+  ResourceNotReadyError,
+  ResourceStaleError,
+  StoppedError,
+  shorten,
+} from './errors.js'
 import { isLoading, type ResourceStatus, SCHEDULED, statusOf, type ValueSource } from './state.js'
 import type { Subscriber } from './watchers.js'
 
@@ -129,7 +135,7 @@ export class Resource<T = unknown> {
   /** Calls `listener(value, previous)` on every change of value, the first included. */
   subscribe(listener: Subscriber<T>): () => void {
     if (typeof listener !== 'function')
-      throw new TypeError(`subscriber of resource "${this.name}" must be a function`)
+      throw new OptionTypeError(`subscriber" of resource "${shorten(this.name)}`, 'a function', listener)
     const engine = this.#engine
     return engine.watch().subscribe(listener)
   }

@@ -1,4 +1,5 @@
 import { StoreError } from '../core/errors.js'
+import type { Codec } from '../stores/codec.js'
 import type { Store, StoreContext, StoreEntry } from '../stores/store.js'
 import { writeAtomic } from './atomic-write.js'
 import { FileLock } from './file-lock.js'
@@ -19,6 +20,8 @@ import { planWrite } from './write-plan.js'
  */
 class FileStore implements Store {
   readonly #settings: FileStoreSettings
+  /** How values are written and read back (see `Store.codec`). */
+  readonly codec: Codec
   readonly #reporter = new Reporter()
   readonly #lock: FileLock
   readonly #batcher: WriteBatcher
@@ -41,6 +44,7 @@ class FileStore implements Store {
 
   constructor(settings: FileStoreSettings) {
     this.#settings = settings
+    this.codec = settings.codec
     claimPath(settings.path, this)
     const clock = () => this.#reporter.clock
     this.#batcher = new WriteBatcher(settings.writeDelay, clock, (batch) => this.#write(batch))

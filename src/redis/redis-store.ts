@@ -37,6 +37,7 @@ export function redisStore(options: RedisStoreOptions): FleetStore {
   const fleet = new RedisFleet(env, values)
   return {
     fleet,
+    codec: { encode: settings.serialize, decode: settings.deserialize },
     attach(context) {
       contexts = [...contexts, context]
       clock ??= context.clock

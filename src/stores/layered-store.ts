@@ -63,6 +63,8 @@ export function layeredStore(first: Store, ...rest: Store[]): Store {
   }
   const store: Store = {
     ...(first.fleet === undefined ? {} : { fleet: first.fleet }),
+    // The first layer's: the fleet's, and the one whose values every replica reads.
+    ...(first.codec === undefined ? {} : { codec: first.codec }),
     attach(context) {
       report = (error, resource) => context.reportError(error, resource)
       for (const layer of layers) layer.attach?.(context)

@@ -1,4 +1,5 @@
 import type { Clock } from '../scheduling/clock.js'
+import type { Codec } from './codec.js'
 import type { FleetCoordinator } from './fleet.js'
 
 /** What a store keeps for one resource: its last good value, the version and when it was loaded. */
@@ -53,6 +54,15 @@ export interface Store {
   reopen?(): void
   /** Optional: called once by each registry that uses the store, before any other call. */
   attach?(context: StoreContext): void
+  /**
+   * Optional: how the store turns values into text and back. When present, a registry serves a value
+   * it loaded as its round trip through it (`decode(encode(value))`), which is what every other replica
+   * and a restarted process read: one value per version everywhere (a `Date` is the same string on
+   * every replica, not a `Date` on one). In fleet mode a value it cannot encode fails its load
+   * (`LoadError` whose cause is a `StoreError`) and is served by no one; outside fleet mode it is
+   * served as loaded, and its write fails and is reported.
+   */
+  readonly codec?: Codec | undefined
   /** Optional: present on stores shared by several replicas (fleet mode). */
   readonly fleet?: FleetCoordinator | undefined
 }

@@ -1,5 +1,6 @@
 // The registry against a model of what it promises, under random sequences of operations: loads
-// answered late, at once, by a throw or never; refresh, remove, define, stop and start in any order;
+// answered late, at once, by a throw (of an Error, or of a value that cannot be inspected) or never,
+// or with a value whose comparison by the resource's equals throws; refresh, remove, define, stop and start in any order;
 // time moving on in steps. After every step the registry must agree with the model.
 import fc from 'fast-check'
 import { expect, it, vi } from 'vitest'
@@ -22,8 +23,12 @@ useFakeTime()
 const NAMES = ['a', 'b', 'c'] as const
 type Name = (typeof NAMES)[number]
 
-/** How the loader answers a call: when a command says so (`later`), at once, by a throw, or never. */
-type Answer = 'later' | 'value' | 'throw' | 'hang'
+/**
+ * How the loader answers a call: when a command says so (`later`), at once, by a throw, by a throw
+ * of something that cannot be inspected (`weird`), with a value whose comparison throws (`poison`:
+ * the load fails if there is a value to compare it with), or never.
+ */
+type Answer = 'later' | 'value' | 'throw' | 'weird' | 'poison' | 'hang'
 
 type Command =
   | { readonly kind: 'advance'; readonly ms: number }
@@ -65,10 +70,13 @@ const setup = fc.record({
   jitter: fc.constantFrom(0, 0.2),
   retry: fc.constantFrom(false as const, { initial: 50, factor: 2 }),
   maxStale: fc.constantFrom(Number.POSITIVE_INFINITY, 1_500),
-  answers: fc.array(fc.constantFrom<Answer>('later', 'later', 'later', 'value', 'throw', 'hang'), {
-    minLength: 1,
-    maxLength: 8,
-  }),
+  answers: fc.array(
+    fc.constantFrom<Answer>('later', 'later', 'later', 'value', 'throw', 'weird', 'poison', 'hang'),
+    {
+      minLength: 1,
+      maxLength: 8,
+    },
+  ),
 })
 
 const INTERVAL = 1_000
@@ -123,6 +131,8 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
         const calls: Call[] = []
         const definitions = new Map<Name, Definition>()
         const promises: Promise<unknown>[] = []
+        /** Values whose comparison by equals throws. */
+        const poisoned = new Set<number>()
         let nextAnswer = 0
         let auto = false
         /** What the last of start() and stop() asked for. */
@@ -173,6 +183,22 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
               call.outcome = 'error'
               throw new Error(`call ${call.id} threw`)
             }
+            if (answer === 'weird') {
+              call.outcome = 'error'
+              throw uninspectable(call.id)
+            }
+            if (answer === 'poison') {
+              // Loads of one resource run one at a time, so whether it has a value now is whether
+              // equals will be asked to compare this one with it.
+              poisoned.add(call.id)
+              if (definition.handle?.peek().hasValue) {
+                call.outcome = 'error'
+              } else {
+                call.outcome = 'value'
+                call.settledAt = Date.now()
+              }
+              return call.id
+            }
             // A loader that hangs ignores its signal: only the timeout, remove() or stop() frees its slot.
             if (answer === 'hang') return new Promise<number>(() => {})
             return new Promise<number>((resolve, reject) => {
@@ -187,7 +213,12 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
               }
             })
           }
-          const handle = resources.define<number>(n, loader)
+          const handle = resources.define<number>(n, loader, {
+            equals: (a, b) => {
+              if (poisoned.has(b)) throw new TypeError(`equals cannot compare ${b}`)
+              return a === b
+            },
+          })
           definition.handle = handle
           const seen = definition.seen
           handle.subscribe((value, previous) => {
@@ -465,3 +496,27 @@ it('agrees with the model after every step of any sequence of loads, refreshes, 
 
 /** How long `stop()` waits for loaders that ignore their signal (see `stop()`). */
 const STOP_GRACE = 1_000
+
+/** A thrown value that cannot be inspected: a Proxy whose traps throw, or an Error whose message getter throws. */
+function uninspectable(id: number): unknown {
+  if (id % 2 === 0) {
+    return new Proxy(
+      {},
+      {
+        getPrototypeOf() {
+          throw new Error('getPrototypeOf trap')
+        },
+        get() {
+          throw new Error('get trap')
+        },
+      },
+    )
+  }
+  const error = new Error('x')
+  Object.defineProperty(error, 'message', {
+    get() {
+      throw new Error('message getter')
+    },
+  })
+  return error
+}

@@ -1,11 +1,19 @@
 // A fleet of replicas sharing one store, under random sequences of loads, refreshes, stops,
-// restarts, store outages, paused connections, lost announcements and lost data. No replica ever moves back to an older
-// version. At the end, once the store works again: every replica holds the shared value under its
+// restarts, store outages, paused connections, lost announcements and lost data, with the replicas'
+// wall clocks up to an hour apart. No replica ever moves back to an older version, nor to a value
+// loaded earlier than the one it serves, nor shows an age below the time since it took its value. At the end, once the store works again: every replica holds the shared value under its
 // version (and so does its snapshot, when it has one under the shared store), and the fleet loads
 // about once per interval, not once per replica.
 import fc from 'fast-check'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
-import { type FleetStore, type LoadContext, layeredStore, memoryStore, Resources } from '../../src/index.js'
+import {
+  type Clock,
+  type FleetStore,
+  type LoadContext,
+  layeredStore,
+  memoryStore,
+  Resources,
+} from '../../src/index.js'
 import { seededProperty } from '../seeded-random.js'
 import { replicaStore, sharedMemory } from './shared-memory.js'
 
@@ -50,6 +58,12 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('resume' as const), replica }) },
 )
 
+/** Each replica's wall clock: up to an hour off (a whole number of ms). */
+const skews = fc.array(fc.integer({ min: -3_600_000, max: 3_600_000 }), {
+  minLength: REPLICAS,
+  maxLength: REPLICAS,
+})
+
 const answers = fc.array(fc.constantFrom<Answer>('later', 'later', 'value', 'value', 'throw', 'hang'), {
   minLength: 1,
   maxLength: 6,
@@ -79,8 +93,8 @@ it.each([
     await fc.assert(
       seededProperty(
         answers,
-        fc.array(command, { minLength: 1, maxLength: 30, size: 'max' }),
-        (script, commands) => run(script, commands, snapshots),
+        fc.tuple(fc.array(command, { minLength: 1, maxLength: 30, size: 'max' }), skews),
+        (script, [commands, skew]) => run(script, commands, snapshots, skew),
       ),
       // `npm run test:soak` runs many more (fleet-model.soak.ts).
       { numRuns: Number(process.env.FLEET_MODEL_RUNS ?? 100) },
@@ -93,6 +107,7 @@ async function run(
   script: readonly Answer[],
   commands: readonly Command[],
   snapshots: boolean,
+  skew: readonly number[],
 ): Promise<void> {
   const shared = sharedMemory()
   const problems: string[] = []
@@ -111,15 +126,18 @@ async function run(
   let auto = false
 
   const booted: Resources[] = []
+  /** Checks of each replica's age, run after every command. */
+  const ages: (() => void)[] = []
   /** A replica's process: a registry on its own connection to the shared store. */
   const boot = (r: number) => {
+    const offset = skew[r] ?? 0
+    const sharedStore = onServerClock(pausable(replicaStore(shared, LEASE_TTL), gates[r]!, refused), offset)
     const resources = new Resources({
       interval: INTERVAL,
       timeout: TIMEOUT,
       retry: { initial: 200 },
-      store: snapshots
-        ? layeredStore(pausable(replicaStore(shared, LEASE_TTL), gates[r]!, refused), disks[r]!)
-        : pausable(replicaStore(shared, LEASE_TTL), gates[r]!, refused),
+      clock: skewedClock(offset),
+      store: snapshots ? layeredStore(sharedStore, disks[r]!) : sharedStore,
     })
     const handle = resources.define<number>('x', (ctx: LoadContext<number>) => {
       const id = ++nextId
@@ -140,11 +158,27 @@ async function run(
       })
     })
     let last = 0
+    let lastLoadedAt = Number.NEGATIVE_INFINITY
     handle.subscribe(() => {
-      const { version } = handle.peek()
+      const { version, updatedAt } = handle.peek()
       // The same version again is allowed: a replica whose write was refused takes the shared value of it.
       if (version < last) problems.push(`replica ${r} went from version ${last} to ${version}`)
       last = version
+      // On the replica's own clock, to the millisecond load times travel with.
+      const loadedAt = (updatedAt ?? 0) - offset
+      if (loadedAt < lastLoadedAt - 1)
+        problems.push(`replica ${r} went back to a load ${lastLoadedAt - loadedAt} ms older`)
+      lastLoadedAt = Math.max(lastLoadedAt, loadedAt)
+    })
+    // No age below the time since the value was taken: right after a change it is at least 0, and
+    // it grows with time, whatever clock the value came from.
+    const took = new Map<number, number>()
+    handle.subscribe(() => took.set(handle.peek().version, Date.now()))
+    ages.push(() => {
+      const { version, age } = handle.peek()
+      const at = took.get(version)
+      if (at !== undefined && age !== undefined && age < Date.now() - at)
+        problems.push(`replica ${r} shows age ${age} for a value taken ${Date.now() - at} ms ago`)
     })
     booted.push(resources)
     void resources.start()
@@ -246,6 +280,7 @@ async function run(
         break
     }
     await vi.advanceTimersByTimeAsync(0)
+    for (const check of ages) check()
     await snapshotsAgree(`after ${JSON.stringify(c)}`)
     if (problems.length > 0) break
   }
@@ -317,6 +352,40 @@ function pausable(store: FleetStore, gate: Gate, refused: Set<string>): FleetSto
           if (gate.paused) gate.held.push(() => listener(name, version))
           else listener(name, version)
         }),
+    },
+  }
+}
+
+/** The fake system clock with its wall time `offset` ms off (monotonic time is shared). */
+function skewedClock(offset: number): Clock {
+  return {
+    now: () => Date.now() + offset,
+    monotonic: () => performance.now(),
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+    clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  }
+}
+
+/**
+ * Load times kept on one clock, the store's (as the Redis store does with the server's `TIME`): a
+ * replica whose wall clock is `offset` ms off writes and reads them through its own.
+ */
+function onServerClock(store: FleetStore, offset: number): FleetStore {
+  const fleet = store.fleet
+  return {
+    ...store,
+    get: async (name) => {
+      const e = await store.get(name)
+      return e === undefined ? undefined : { ...e, loadedAt: e.loadedAt + offset }
+    },
+    set: (name, entry) => store.set(name, { ...entry, loadedAt: entry.loadedAt - offset }),
+    fleet: {
+      ...fleet,
+      leaseTtl: fleet.leaseTtl,
+      head: async (name) => {
+        const h = await fleet.head(name)
+        return h === undefined ? undefined : { ...h, loadedAt: h.loadedAt + offset }
+      },
     },
   }
 }
