@@ -29,7 +29,7 @@ export type {
   StoreErrorEvent,
   Unsubscribe,
 } from './core/events.js'
-export type { HealthReport, ResourceHealth } from './core/health.js'
+export type { FamilyHealth, HealthReport, ResourceHealth } from './core/health.js'
 export type { LoadInstrument } from './core/load.js'
 export type { ResourceOptions, ResourcesOptions, RetryOptions } from './core/options.js'
 export type { RemoveOptions, StartOptions } from './core/registry.js'
@@ -38,6 +38,12 @@ export type { LoadContext, Loader, ResourceSnapshot, Subscriber, WaitOptions } f
 export { Resource } from './core/resource.js'
 export type { ResourceStatus, ValueSource } from './core/state.js'
 export type { StandardIssue, StandardResult, StandardSchema, Validate } from './core/validation.js'
+export type { FamilyKeySnapshot, FamilyStats, FetchOptions } from './families/family.js'
+export { Family } from './families/family.js'
+export { FamilyNameError } from './families/family-name-error.js'
+export type { FamilyOptions } from './families/family-options.js'
+export type { KeyLoader } from './families/key-flight.js'
+export type { SizeOf } from './families/weigh.js'
 export type { Clock, TimerHandle } from './scheduling/clock.js'
 export type { Codec } from './stores/codec.js'
 export type { EntryHead, FleetCoordinator, Lease } from './stores/fleet.js'

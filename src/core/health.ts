@@ -1,4 +1,5 @@
 import type { LoadError } from './errors.js'
+import type { ResourceSnapshot } from './resource.js'
 import type { ResourceStatus, ValueSource } from './state.js'
 
 /**
@@ -40,6 +41,27 @@ export interface HealthReport {
   /** Ms by which the earliest scheduled task is overdue (0 when none is): a liveness probe's measure. */
   readonly lag: number
   readonly resources: readonly ResourceHealth[]
+  /** One summary row per family (not one per key). */
+  readonly families: readonly FamilyHealth[]
+}
+
+/** Summary of one family, as reported by `Resources.status`. */
+export interface FamilyHealth {
+  readonly name: string
+  /** Keys held. */
+  readonly size: number
+  readonly hits: number
+  readonly misses: number
+  /** hits / (hits + misses), or 0 before any read. */
+  readonly hitRatio: number
+  /** Loader calls. */
+  readonly loads: number
+  /** Failed loads. */
+  readonly failures: number
+  /** Keys dropped to keep the bounds or for being idle. */
+  readonly evictions: number
+  /** Keys whose last load failed. */
+  readonly failing: number
 }
 
 /** Whether a resource of `status` counts against the registry's readiness. */
@@ -50,4 +72,32 @@ export function isUnhealthy(status: ResourceStatus): boolean {
 /** `at` (wall-clock ms) as an ISO string, or `undefined` for none. */
 export function isoTime(at: number | undefined): string | undefined {
   return at === undefined || !Number.isFinite(at) ? undefined : new Date(at).toISOString()
+}
+
+/** The status row of a resource: its snapshot `s`, its settings, its next due time `at`, at `now` (monotonic ms). */
+export function resourceHealth(
+  s: ResourceSnapshot<unknown>,
+  settings: { readonly critical: boolean; readonly interval: number; readonly maxStale: number },
+  at: number,
+  now: number,
+): ResourceHealth {
+  const { critical, interval, maxStale } = settings
+  return {
+    name: s.name,
+    status: s.status,
+    critical,
+    source: s.source,
+    age: s.age === undefined ? undefined : Math.round(s.age),
+    updatedAt: isoTime(s.updatedAt),
+    lastError: s.error,
+    failingSince: isoTime(s.failingSince),
+    loads: s.loads,
+    failures: s.failures,
+    consecutiveFailures: s.consecutiveFailures,
+    version: s.version,
+    loading: s.loading,
+    nextRefreshIn: s.nextRefreshAt === undefined ? undefined : Math.max(0, Math.round(at - now)),
+    interval: Math.round(interval),
+    maxStale: Number.isFinite(maxStale) ? Math.round(maxStale) : undefined,
+  }
 }

@@ -1,3 +1,4 @@
+import { type FamilyOptions, type KeyLoader, RegistryFamilies } from '../families/registry-families.js'
 import { Deadlines } from '../scheduling/deadlines.js'
 import { Limiter } from '../scheduling/limiter.js'
 import { Scheduler } from '../scheduling/scheduler.js'
@@ -14,10 +15,9 @@ import {
   StoreError,
   SyncError,
   shorten,
-  UndefinedResourceError,
 } from './errors.js'
 import { Emitter, type ResourcesEvents, storeErrorEvent, type Unsubscribe } from './events.js'
-import { type HealthReport, isoTime, isUnhealthy, type ResourceHealth } from './health.js'
+import { type HealthReport, isUnhealthy, type ResourceHealth, resourceHealth } from './health.js'
 import type { EngineHost, Profile, TimedEntry } from './host.js'
 import type { Loader } from './load.js'
 import { LoadTable } from './load-table.js'
@@ -80,6 +80,7 @@ const STOP_GRACE_MS = 1_000
 export class Resources implements Iterable<string>, AsyncDisposable {
   readonly #settings: RegistrySettings
   readonly #resources = new Map<string, Resource<unknown>>()
+  readonly #families: RegistryFamilies
   readonly #events: Emitter<ResourcesEvents>
   readonly #host: EngineHost & { started: boolean }
   #run: RunState = STOPPED_STATE
@@ -115,6 +116,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       report,
       firstSettled: (entry) => this.#firstWaits.settled(entry),
     }
+    this.#families = new RegistryFamilies(this.#host)
     this.#stores = new RegistryStores(this, settings.clock, report, (name, version) => {
       const resource = this.#resources.get(name)
       if (resource !== undefined) engineOf(resource).announced(version)
@@ -144,7 +146,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       throw new OptionTypeError('name', 'a non-empty string', name)
     if (typeof loader !== 'function')
       throw new OptionTypeError(`loader" of resource "${shorten(name)}`, 'a function', loader)
-    if (this.#resources.has(name)) throw new DuplicateResourceError(name)
+    if (this.#resources.has(name) || this.#families.has(name)) throw new DuplicateResourceError(name)
     const defaults = this.#settings.defaults
     // Resources defined without options share the registry's settings (and profile) as they are.
     const settings = options === undefined ? defaults : resolveSettings(defaults, options, name)
@@ -157,6 +159,11 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     return resource
   }
 
+  /** Always-warm values for keys not known in advance, bounded, warm while read (docs/families.md). */
+  family<V, K = string | number>(name: string, loader: KeyLoader<V>, options?: FamilyOptions<K, V>) {
+    return this.#families.add(name, loader, options, this.#settings.defaults, this.#resources.has(name))
+  }
+
   /**
    * The last good value of `name`, as `unknown`: the registry does not know the type of a value
    * read by name. Use the handle `define` returned for a typed read, or narrow (or cast) explicitly.
@@ -164,7 +171,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
    */
   get(name: string): unknown {
     const resource = this.#resources.get(name)
-    if (resource === undefined) throw new UndefinedResourceError(name)
+    if (resource === undefined) throw this.#families.unknown(name)
     return resource.get()
   }
 
@@ -174,12 +181,12 @@ export class Resources implements Iterable<string>, AsyncDisposable {
    */
   resource(name: string): Resource<unknown> {
     const resource = this.#resources.get(name)
-    if (resource === undefined) throw new UndefinedResourceError(name)
+    if (resource === undefined) throw this.#families.unknown(name)
     return resource
   }
 
   has(name: string): boolean {
-    return this.#resources.has(name)
+    return this.#resources.has(name) || this.#families.has(name)
   }
 
   /**
@@ -191,6 +198,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
    */
   remove(name: string, options?: RemoveOptions): boolean {
     const keepSaved = removeKeepsSaved(options)
+    if (this.#families.remove(name)) return true
     const resource = this.#resources.get(name)
     if (resource === undefined) return false
     this.#resources.delete(name)
@@ -207,18 +215,18 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     return true
   }
 
-  /** Number of resources. */
+  /** Number of resources and families. */
   get size(): number {
-    return this.#resources.size
+    return this.#resources.size + this.#families.size
   }
 
-  /** Names of the resources, in order of definition. */
+  /** Names of the resources, in order of definition, then of the families. */
   names(): string[] {
-    return [...this.#resources.keys()]
+    return [...this.#resources.keys(), ...this.#families.names()]
   }
 
   [Symbol.iterator](): Iterator<string> {
-    return this.#resources.keys()
+    return this.names()[Symbol.iterator]()
   }
 
   /** Whether the background loop is running. */
@@ -272,6 +280,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       engine.reopen()
       engine.start(index++, count)
     }
+    this.#families.start()
   }
 
   /**
@@ -293,6 +302,7 @@ export class Resources implements Iterable<string>, AsyncDisposable {
       const done = engineOf(resource).stop(false)
       if (done !== undefined) pending.push(done)
     }
+    this.#families.stop(pending)
     for (const deleting of this.#deleting) pending.push(deleting)
     this.#host.scheduler.clear()
     let drained: Promise<void>
@@ -336,30 +346,12 @@ export class Resources implements Iterable<string>, AsyncDisposable {
     for (const resource of this.#resources.values()) {
       const s = resource.peek()
       const engine = engineOf(resource)
-      const { critical, interval, maxStale } = engine.settings
-      if (critical && isUnhealthy(s.status)) healthy = false
-      resources.push({
-        name: s.name,
-        status: s.status,
-        critical,
-        source: s.source,
-        age: s.age === undefined ? undefined : Math.round(s.age),
-        updatedAt: isoTime(s.updatedAt),
-        lastError: s.error,
-        failingSince: isoTime(s.failingSince),
-        loads: s.loads,
-        failures: s.failures,
-        consecutiveFailures: s.consecutiveFailures,
-        version: s.version,
-        loading: s.loading,
-        nextRefreshIn: s.nextRefreshAt === undefined ? undefined : Math.max(0, Math.round(engine.at - now)),
-        interval: Math.round(interval),
-        maxStale: Number.isFinite(maxStale) ? Math.round(maxStale) : undefined,
-      })
+      if (engine.settings.critical && isUnhealthy(s.status)) healthy = false
+      resources.push(resourceHealth(s, engine.settings, engine.at, now))
     }
     const next = this.#host.scheduler.nextAt
     const lag = this.#host.started && next < now ? Math.round(now - next) : 0
-    return { healthy, started: this.#host.started, lag, resources }
+    return { healthy, started: this.#host.started, lag, resources, families: this.#families.status() }
   }
 
   /** Listens to an event; returns the function that stops listening. */
