@@ -171,8 +171,12 @@ function refresh(
   } catch {
     return sendJson(res, 400, { error: 'malformed resource name' }, false)
   }
-  if (!resources.has(name)) return sendJson(res, 404, { error: 'no such resource' }, false)
-  const resource = resources.resource(name)
+  let resource: ReturnType<Resources['resource']>
+  try {
+    resource = resources.resource(name) // an unknown name, or a family's, is not a resource
+  } catch {
+    return sendJson(res, 404, { error: 'no such resource' }, false)
+  }
   resource.refresh().then(
     (value) => {
       const body: Record<string, unknown> = { name, refreshed: true, version: resource.peek().version }

@@ -1,4 +1,11 @@
-import type { ErrorJSON, ResourceHealth, ResourceStatus, Resources, ValueSource } from '../index.js'
+import type {
+  ErrorJSON,
+  FamilyHealth,
+  ResourceHealth,
+  ResourceStatus,
+  Resources,
+  ValueSource,
+} from '../index.js'
 import type { HandlerSettings } from './handler-options.js'
 import type { LoadHistory, RecentError } from './load-history.js'
 
@@ -51,7 +58,7 @@ export interface HealthSnapshot {
   readonly resources: readonly ResourceRow[]
   /** Resources left out past `maxRows`. */
   readonly omitted: number
-  readonly families: readonly never[]
+  readonly families: readonly FamilyHealth[]
 }
 
 /** Worst first: the order of rows on the page. */
@@ -152,6 +159,6 @@ export function takeSnapshot(
     counts,
     resources: rows,
     omitted: sorted.length - shown.length,
-    families: [],
+    families: report.families,
   }
 }

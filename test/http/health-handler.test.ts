@@ -298,3 +298,17 @@ describe('options', () => {
     expect(make).toThrow(`"${option}"`)
   })
 })
+
+describe('families', () => {
+  it('appear in the status JSON as summaries, and are not resources an action can refresh', async () => {
+    const { resources } = setup()
+    resources.define('a', () => 1)
+    const prices = resources.family('price', (sku: string) => `price of ${sku}`)
+    const url = await served(resources, { actions: true })
+    await resources.start({ wait: true })
+    await prices.fetch('sku-1')
+    const { body } = await json(`${url}/status`)
+    expect(body.families).toEqual([expect.objectContaining({ name: 'price', size: 1, misses: 1 })])
+    expect(await json(`${url}/refresh/price`, { method: 'POST' })).toMatchObject({ status: 404 })
+  })
+})
