@@ -39,8 +39,8 @@ export interface ResourceRow {
 }
 
 /**
- * The status JSON, also what the live stream sends. `families` is empty until families exist: each
- * will appear there as one summary row, not as one row per key.
+ * The status JSON, also what the live stream sends. Each family appears in `families` as one
+ * summary row, never as one row per key.
  */
 export interface HealthSnapshot {
   /** When it was taken (ISO). */
